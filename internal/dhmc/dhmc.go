@@ -190,6 +190,13 @@ const (
 	KindUnexpectedManagedPolicy  Kind = "unexpected-managed-policy"
 	KindUnexpectedInlinePolicy   Kind = "unexpected-inline-policy"
 	KindPermissionsBoundaryDrift Kind = "permissions-boundary-drift"
+	// KindSettingRoleMissing: the setting names the desired role, but the
+	// role does not exist, so DHMC is broken in that Region.
+	KindSettingRoleMissing Kind = "setting-role-missing"
+	// KindRolePathMismatch: a role with the desired name exists at another
+	// path. IAM cannot move a role, and the setting (path+name) cannot
+	// reach it: a person must decide.
+	KindRolePathMismatch Kind = "role-path-mismatch"
 )
 
 // Action names the repair for a finding.
