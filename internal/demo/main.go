@@ -1,0 +1,230 @@
+// Command demo runs the whole dhmc-guard loop on this machine (`make demo`):
+// it builds the function, starts the local AWS emulator with a seeded
+// account, runs the real bootstrap under the Lambda Runtime Interface
+// Emulator, breaks DHMC the way a person would, delivers the matching sample
+// CloudTrail events, and shows what on-call would see. It exits non-zero if
+// the loop does not close.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/dhmc-guard/dhmc-guard/internal/awsemu"
+	"github.com/dhmc-guard/dhmc-guard/internal/dhmc"
+	"github.com/dhmc-guard/dhmc-guard/internal/rie"
+	"github.com/dhmc-guard/dhmc-guard/internal/sandbox"
+)
+
+func main() {
+	buildDir := flag.String("build-dir", "build/demo", "where the bootstrap and aws-lambda-rie are built")
+	verbose := flag.Bool("v", false, "show the function's and RIE's own log lines")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, *buildDir, *verbose); err != nil {
+		fmt.Fprintf(os.Stderr, "\nDEMO FAILED: %v\n", err)
+		os.Exit(1)
+	}
+	fmt.Println("\nThe loop closed: drift was detected, repaired, reported, and the account is compliant again.")
+}
+
+func step(format string, a ...any) {
+	fmt.Printf("\n== "+format+"\n", a...)
+}
+
+func run(ctx context.Context, buildDir string, verbose bool) error {
+	root, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	events := filepath.Join(root, "events")
+
+	step("Building the function (bootstrap, -tags lambda.norpc) and the Lambda Runtime Interface Emulator")
+	dir, err := filepath.Abs(buildDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	rieBin, bootstrap, err := rie.Build(ctx, root, dir, "./functions/guard")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("   %s\n   %s\n", bootstrap, rieBin)
+
+	emu := awsemu.New()
+	if err := emu.Start("127.0.0.1:0"); err != nil {
+		return fmt.Errorf("starting the AWS emulator: %w", err)
+	}
+	defer emu.Close()
+	var fnLog io.Writer = io.Discard
+	if verbose {
+		fnLog = os.Stdout
+	}
+	sb, err := sandbox.Start(ctx, emu, sandbox.Options{RIE: rieBin, Bootstrap: bootstrap, Log: fnLog})
+	if err != nil {
+		return err
+	}
+	defer sb.Close()
+	d := sandbox.Desired()
+	step("Local AWS on %s: account %s, role %s, setting on in %s, topic %s",
+		emu.URL(), sandbox.Account, d.RoleARN(), strings.Join(sandbox.Regions, ", "), sb.TopicARN)
+	fmt.Printf("   function under RIE with AWS_ENDPOINT_URL=%s, mode enforce\n", emu.URL())
+
+	step("Manual check (events/manual-check.json) on the healthy account")
+	rep, err := invoke(ctx, sb, filepath.Join(events, "manual-check.json"))
+	if err != nil {
+		return err
+	}
+	if len(rep.Results) != 0 || rep.Writes != 0 {
+		return fmt.Errorf("the seeded account should be compliant; the check found %d findings and made %d writes", len(rep.Results), rep.Writes)
+	}
+	if d, ok := sb.Fn.InitDuration(); ok {
+		fmt.Printf("   (cold start: init %s)\n", d.Round(time.Microsecond))
+	}
+
+	step("Breaking DHMC as %s: detach the managed policy, reset the setting in eu-west-1", sandbox.UserARN)
+	if _, err := sb.UserIAM().DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{
+		RoleName: aws.String(d.RoleName), PolicyArn: aws.String(d.ManagedPolicyARN()),
+	}); err != nil {
+		return fmt.Errorf("breaking the role: %w", err)
+	}
+	if _, err := sb.UserSSM("eu-west-1").ResetServiceSetting(ctx, &ssm.ResetServiceSettingInput{
+		SettingId: aws.String(d.SettingARN("eu-west-1")),
+	}); err != nil {
+		return fmt.Errorf("breaking the setting: %w", err)
+	}
+	if err := showDrift(emu); err != nil {
+		return err
+	}
+
+	emu.ResetCalls()
+	step("CloudTrail delivers ResetServiceSetting (events/ssm-reset-service-setting.json): reconcile eu-west-1")
+	if _, err := invoke(ctx, sb, filepath.Join(events, "ssm-reset-service-setting.json")); err != nil {
+		return err
+	}
+	step("CloudTrail delivers DetachRolePolicy (events/iam-detach-role-policy.json): reconcile the role, verify every Region")
+	if _, err := invoke(ctx, sb, filepath.Join(events, "iam-detach-role-policy.json")); err != nil {
+		return err
+	}
+
+	msgs := emu.Messages()
+	step("What on-call received: %d SNS message(s) on %s", len(msgs), sb.TopicARN)
+	for i, m := range msgs {
+		body, _, _ := strings.Cut(m.Body, "\n{")
+		fmt.Printf("\n--- message %d  [severity=%s outcome=%s account=%s]\nSubject: %s\n\n%s\n   (the full report follows as JSON)\n",
+			i+1, m.Attributes["severity"], m.Attributes["outcome"], m.Attributes["account"], m.Subject, strings.TrimSpace(body))
+	}
+	if len(msgs) == 0 {
+		return errors.New("no alert was published for the repairs")
+	}
+
+	step("Replaying the function's own repair events (loop protection)")
+	before := len(emu.Messages())
+	writes := sandbox.Writes(emu, "")
+	for _, name := range []string{"ignore-own-repair.json", "ignore-own-repair-ssm.json"} {
+		res, err := sb.InvokeFile(ctx, filepath.Join(events, name))
+		if err != nil {
+			return err
+		}
+		if res.Err() != nil {
+			return res.Err()
+		}
+		status, _, err := sandbox.ReportOf(res.Payload)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("   %s → %s\n", name, status)
+	}
+	if sandbox.Writes(emu, "") != writes || len(emu.Messages()) != before {
+		return errors.New("replaying the function's own events caused writes or alerts")
+	}
+
+	step("Final check (events/manual-check.json)")
+	rep, err = invoke(ctx, sb, filepath.Join(events, "manual-check.json"))
+	if err != nil {
+		return err
+	}
+	if len(rep.Results) != 0 {
+		return fmt.Errorf("the account is still drifted after the repairs: %d findings", len(rep.Results))
+	}
+	drift, err := sandbox.Drift(emu)
+	if err != nil {
+		return err
+	}
+	if len(drift) != 0 {
+		return fmt.Errorf("the emulator's state still differs from the desired state: %+v", drift)
+	}
+	return nil
+}
+
+// invoke runs one event and prints the report's essentials.
+func invoke(ctx context.Context, sb *sandbox.Sandbox, path string) (*dhmc.Report, error) {
+	res, err := sb.InvokeFile(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	if err := res.Err(); err != nil {
+		return nil, err
+	}
+	status, rep, err := sandbox.ReportOf(res.Payload)
+	if err != nil {
+		return nil, err
+	}
+	if rep == nil {
+		fmt.Printf("   %s\n", status)
+		return &dhmc.Report{}, nil
+	}
+	fmt.Printf("   mode %s, Regions %s, role checked %t: %d finding(s), %d reads, %d writes, %d ms\n",
+		rep.Mode, strings.Join(rep.Regions, ","), rep.RoleChecked, len(rep.Results), rep.Reads, rep.Writes, rep.DurationMs)
+	for _, x := range rep.Results {
+		where := x.Region
+		if where == "" {
+			where = "role"
+		}
+		line := fmt.Sprintf("   - [%s] %s: %s → %s (%s)", where, x.Kind, orNone(x.Observed), x.Desired, x.Outcome)
+		if x.Error != "" {
+			line += ": " + x.Error
+		}
+		fmt.Println(line)
+	}
+	return rep, nil
+}
+
+func showDrift(emu *awsemu.Server) error {
+	drift, err := sandbox.Drift(emu)
+	if err != nil {
+		return err
+	}
+	if len(drift) == 0 {
+		return errors.New("breaking DHMC left no drift")
+	}
+	for _, f := range drift {
+		b, _ := json.Marshal(f)
+		fmt.Printf("   drift: %s\n", b)
+	}
+	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
