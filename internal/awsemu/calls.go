@@ -1,0 +1,199 @@
+package awsemu
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Call is one request the emulator answered, failed and faulted ones
+// included. Region is "" for the global services (IAM, account).
+type Call struct {
+	Service, Operation, Region, Account, Caller string
+	Status                                      int    // HTTP status
+	ErrorCode                                   string // "" on success
+	Write                                       bool   // the operation changes state
+}
+
+// Calls returns the call log, oldest first.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.calls)
+}
+
+// ResetCalls empties the call log.
+func (s *Server) ResetCalls() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = nil
+}
+
+// CountCalls counts the logged calls for which filter returns true (nil: all).
+func (s *Server) CountCalls(filter func(Call) bool) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.calls {
+		if filter == nil || filter(c) {
+			n++
+		}
+	}
+	return n
+}
+
+// FaultKind is what an injected fault does.
+type FaultKind int
+
+// Fault kinds. Each error answers in the shape and code the service uses:
+//
+//	FaultThrottle       ssm ThrottlingException 400; iam, sns, sts Throttling 400; account TooManyRequestsException 429
+//	FaultServerError    ssm InternalServerError 500; iam ServiceFailure 500; sns InternalError 500; sts InternalFailure 500; account InternalServerException 500
+//	FaultAccessDenied   ssm AccessDeniedException 400; iam, sts AccessDenied 403; sns AuthorizationError 403; account AccessDeniedException 403
+//	FaultTooManyUpdates ssm TooManyUpdates 400; iam ConcurrentModification 409; others as FaultThrottle
+//	FaultLatency        delays the call by Latency, then it proceeds
+const (
+	FaultThrottle FaultKind = iota + 1
+	FaultServerError
+	FaultAccessDenied
+	FaultTooManyUpdates
+	FaultLatency
+)
+
+// Fault makes matching calls fail or slow down.
+type Fault struct {
+	Op      string // "ssm:GetServiceSetting", "iam:*", "*"
+	Region  string // "" = any Region
+	Kind    FaultKind
+	Times   int           // how many matching calls it hits; 0 = every call until removed
+	Latency time.Duration // FaultLatency only
+}
+
+type faultEntry struct {
+	Fault
+	used int
+}
+
+// Inject arms a fault; remove disarms it.
+func (s *Server) Inject(f Fault) (remove func()) {
+	e := &faultEntry{Fault: f}
+	s.mu.Lock()
+	s.faults = append(s.faults, e)
+	s.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.faults = slices.DeleteFunc(s.faults, func(x *faultEntry) bool { return x == e })
+		})
+	}
+}
+
+func (f *Fault) matches(service, op, region string) bool {
+	if f.Region != "" && f.Region != region {
+		return false
+	}
+	switch {
+	case f.Op == "*" || f.Op == "":
+		return true
+	case strings.HasSuffix(f.Op, ":*"):
+		return strings.TrimSuffix(f.Op, ":*") == service
+	default:
+		return f.Op == service+":"+op
+	}
+}
+
+// applyFaults sleeps for matching latency faults and returns the error of the
+// first matching failure fault, if any.
+func (s *Server) applyFaults(req *request) *apiError {
+	var delay time.Duration
+	var kind FaultKind
+	s.mu.Lock()
+	for _, f := range s.faults {
+		if f.Times > 0 && f.used >= f.Times {
+			continue
+		}
+		if !f.matches(req.service, req.op, req.region) {
+			continue
+		}
+		if f.Kind == FaultLatency {
+			f.used++
+			delay += f.Latency
+			continue
+		}
+		if kind == 0 {
+			f.used++
+			kind = f.Kind
+		}
+	}
+	s.mu.Unlock()
+	if delay > 0 {
+		sleep(req.r.Context(), delay)
+	}
+	if kind == 0 {
+		return nil
+	}
+	return faultError(req, kind)
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+func faultError(req *request, kind FaultKind) *apiError {
+	action := req.service + ":" + req.op
+	denied := "User: " + req.caller + " is not authorized to perform: " + action + " because no identity-based policy allows the " + action + " action"
+	switch req.service {
+	case "ssm":
+		switch kind {
+		case FaultThrottle:
+			return apiErr(400, "ThrottlingException", "Rate exceeded")
+		case FaultServerError:
+			return apiErr(500, "InternalServerError", "An internal error occurred")
+		case FaultAccessDenied:
+			return apiErr(400, "AccessDeniedException", denied)
+		case FaultTooManyUpdates:
+			return apiErr(400, "TooManyUpdates", "There are concurrent updates for a resource that supports one update at a time.")
+		}
+	case "account":
+		switch kind {
+		case FaultServerError:
+			return apiErr(500, "InternalServerException", "An internal error occurred")
+		case FaultAccessDenied:
+			return apiErr(403, "AccessDeniedException", denied)
+		default:
+			return apiErr(429, "TooManyRequestsException", "Rate exceeded")
+		}
+	default: // Query services
+		switch kind {
+		case FaultServerError:
+			switch req.service {
+			case "iam":
+				return apiErr(500, "ServiceFailure", "Service Failure")
+			case "sns":
+				return apiErr(500, "InternalError", "An internal service error occurred")
+			default:
+				return apiErr(500, "InternalFailure", "An internal error occurred")
+			}
+		case FaultAccessDenied:
+			if req.service == "sns" {
+				return apiErr(403, "AuthorizationError", denied)
+			}
+			return apiErr(403, "AccessDenied", denied)
+		case FaultTooManyUpdates:
+			if req.service == "iam" {
+				return apiErr(409, "ConcurrentModification", "Cannot perform the operation due to a concurrent modification.")
+			}
+		}
+		return apiErr(400, "Throttling", "Rate exceeded")
+	}
+	return apiErr(500, "InternalFailure", "unknown fault kind")
+}
