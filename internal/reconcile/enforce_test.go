@@ -33,14 +33,19 @@ func TestEnforceRepairsEachFindingKind(t *testing.T) {
 			want:    []string{"setting-disabled us-east-1 done"},
 		},
 		{
-			name:    "setting naming another role is set back",
-			breakIt: func(e *env) { e.srv.SetSetting(acct, "eu-west-1", "service-role/AWS-QuickSetup-SSM-DefaultEC2MgmtRole-eu-west-1") },
-			want:    []string{"setting-wrong-role eu-west-1 done"},
+			name: "setting naming another role is set back",
+			breakIt: func(e *env) {
+				e.srv.SetSetting(acct, "eu-west-1", "service-role/AWS-QuickSetup-SSM-DefaultEC2MgmtRole-eu-west-1")
+			},
+			want: []string{"setting-wrong-role eu-west-1 done"},
 		},
 		{
-			name:    "missing role is created with path, trust and managed policy",
-			breakIt: func(e *env) { e.srv.DeleteRoleState(acct, e.desired.RoleName); e.srv.SetSetting(acct, "eu-west-1", "$None") },
-			want:    []string{"role-missing done", "setting-disabled eu-west-1 done", "setting-role-missing us-east-1 done"},
+			name: "missing role is created with path, trust and managed policy",
+			breakIt: func(e *env) {
+				e.srv.DeleteRoleState(acct, e.desired.RoleName)
+				e.srv.SetSetting(acct, "eu-west-1", "$None")
+			},
+			want: []string{"role-missing done", "setting-disabled eu-west-1 done", "setting-role-missing us-east-1 done"},
 		},
 		{
 			name:    "loosened trust policy is restored",
