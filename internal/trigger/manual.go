@@ -1,0 +1,100 @@
+package trigger
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dhmc-guard/dhmc-guard/internal/dhmc"
+)
+
+// Manual actions.
+const (
+	// ManualCheck reads and reports; it never writes, whatever the mode.
+	ManualCheck = "check"
+	// ManualRemediate repairs, even when the deployment runs in detect mode:
+	// it is how on-call approves a repair.
+	ManualRemediate = "remediate"
+)
+
+// manualPayload is what an operator sends with `aws lambda invoke`:
+//
+//	{"action":"check"}
+//	{"action":"remediate","regions":["eu-west-1"]}
+type manualPayload struct {
+	Action  string   `json:"action"`
+	Regions []string `json:"regions"`
+}
+
+func parseManual(raw []byte, top map[string]json.RawMessage, cfg Config) (Request, error) {
+	if err := onlyKeys(top, "manual payload", "action", "regions"); err != nil {
+		return Request{}, err
+	}
+	var p manualPayload
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return Request{}, decodeErr("manual payload", err)
+	}
+	r := Request{Action: ActionReconcile, Role: true, Manual: true,
+		Cause: dhmc.Cause{Trigger: TriggerManual, EventName: p.Action}}
+	switch p.Action {
+	case ManualCheck:
+		r.Mode = dhmc.ModeCheck
+	case ManualRemediate:
+		r.Mode = dhmc.ModeEnforce
+	default:
+		return Request{}, inputErrorf("manual payload: unknown action %q: want %q or %q", truncate(p.Action, 64), ManualCheck, ManualRemediate)
+	}
+	for i, region := range p.Regions {
+		switch {
+		case !dhmc.ValidRegion(region):
+			return Request{}, inputErrorf("manual payload: regions[%d] %q is not a Region code such as eu-west-1", i, truncate(region, 64))
+		case !cfg.managed(region):
+			return Request{}, inputErrorf("manual payload: regions[%d] %q is not a managed Region (managed: %s)", i, region, strings.Join(cfg.Regions, ", "))
+		case !slices.Contains(r.Regions, region):
+			r.Regions = append(r.Regions, region)
+		}
+	}
+	return r, nil
+}
+
+// schedulerPayload is the input template of the EventBridge Scheduler target:
+//
+//	{"trigger":"schedule","scheduleArn":"<aws.scheduler.schedule-arn>",
+//	 "scheduledTime":"<aws.scheduler.scheduled-time>"}
+type schedulerPayload struct {
+	Trigger       string `json:"trigger"`
+	ScheduleARN   string `json:"scheduleArn"`
+	ScheduledTime string `json:"scheduledTime"`
+}
+
+func parseScheduler(raw []byte, top map[string]json.RawMessage) (Request, error) {
+	if err := onlyKeys(top, "Scheduler payload", "trigger", "scheduleArn", "scheduledTime"); err != nil {
+		return Request{}, err
+	}
+	var p schedulerPayload
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return Request{}, decodeErr("Scheduler payload", err)
+	}
+	if p.Trigger != TriggerSchedule {
+		return Request{}, inputErrorf("Scheduler payload: unknown trigger %q: want %q", truncate(p.Trigger, 64), TriggerSchedule)
+	}
+	// Unsubstituted placeholders mean the target's input was not set up as a
+	// template: say so rather than sweep with a nonsense cause.
+	if p.ScheduleARN != "" && !strings.HasPrefix(p.ScheduleARN, "arn:") {
+		return Request{}, inputErrorf("Scheduler payload: scheduleArn %q is not an ARN (is the <aws.scheduler.schedule-arn> placeholder substituted?)", truncate(p.ScheduleARN, 64))
+	}
+	c := dhmc.Cause{Trigger: TriggerSchedule, EventName: "Scheduler", ActorARN: p.ScheduleARN}
+	if p.ScheduledTime != "" {
+		t, err := time.Parse(time.RFC3339, p.ScheduledTime)
+		if err != nil {
+			return Request{}, inputErrorf("Scheduler payload: scheduledTime %q is not an RFC 3339 time (is the <aws.scheduler.scheduled-time> placeholder substituted?)", truncate(p.ScheduledTime, 64))
+		}
+		c.EventTime = t.UTC().Format(time.RFC3339)
+	}
+	if p.ScheduleARN != "" {
+		c.Actor = fmt.Sprintf("EventBridge Scheduler schedule %s", lastPart(p.ScheduleARN))
+	}
+	return Request{Action: ActionReconcile, Role: true, Cause: c}, nil
+}
