@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/account"
 	"github.com/aws/aws-sdk-go-v2/service/account/types"
 
@@ -108,6 +109,7 @@ func (r *Reconciler) managedRegions(ctx context.Context, calls *counter) ([]stri
 		return sortedUnique(r.desired.Regions), nil
 	}
 	in := &account.ListRegionsInput{
+		MaxResults:              aws.Int32(50), // the most allowed: one page for every partition today
 		RegionOptStatusContains: []types.RegionOptStatus{types.RegionOptStatusEnabled, types.RegionOptStatusEnabledByDefault},
 	}
 	var out []string
