@@ -1,0 +1,8 @@
+// Package conformance checks dhmc-guard against moto, an AWS emulator nobody
+// on the project wrote: the template's EventBridge patterns (and the project's
+// own matcher, internal/eventpattern) against moto's EventBridge, and the
+// reconciler's IAM repairs against moto's IAM.
+//
+// The tests need a running moto_server and skip without one; `make
+// conformance` starts it (with-moto.sh) and sets DHMC_MOTO_ENDPOINT.
+package conformance
