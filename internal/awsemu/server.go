@@ -187,12 +187,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
-		s.finish(w, req, apiErr(403, "MissingAuthenticationToken", "Request is missing Authentication Token"))
+		code := "MissingAuthenticationToken"
+		if req.protocol != protoQuery {
+			code = "MissingAuthenticationTokenException"
+		}
+		s.finish(w, req, apiErr(403, code, "Request is missing Authentication Token"))
 		return
 	}
 	m := credentialRE.FindStringSubmatch(auth)
 	if !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 ") || m == nil || !strings.Contains(auth, "Signature=") {
-		s.finish(w, req, apiErr(403, "IncompleteSignature", "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters; got '"+auth+"'"))
+		code := "IncompleteSignature"
+		if req.protocol != protoQuery {
+			code = "IncompleteSignatureException"
+		}
+		s.finish(w, req, apiErr(403, code, "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters; got '"+auth+"'"))
 		return
 	}
 	req.akid, req.region, req.service = m[1], m[3], m[4]
@@ -248,11 +256,11 @@ func (s *Server) dispatch(w http.ResponseWriter, req *request, ops map[string]ha
 	if !ok {
 		switch req.protocol {
 		case protoQuery:
-			s.finish(w, req, apiErr(400, "InvalidAction", fmt.Sprintf("Could not find operation %s for version %s", req.op, first(req.form["Version"]))))
+			s.finish(w, req, apiErrf(400, "InvalidAction", "The action %s is not valid for this web service.", req.op))
 		case protoREST:
 			s.finish(w, req, apiErr(404, "UnknownOperationException", "Unknown operation "+req.r.Method+" "+req.r.URL.Path))
 		default:
-			s.finish(w, req, apiErr(400, "UnknownOperationException", ""))
+			s.finish(w, req, apiErrf(400, "UnknownOperationException", "Unknown operation %s", req.r.Header.Get("X-Amz-Target")))
 		}
 		return
 	}
