@@ -1,0 +1,253 @@
+// Package alert turns a run's report into one SNS message for on-call: a
+// subject readable on a phone, a body that says what was wrong, who changed
+// it, what was done and whether it worked, and the full report as JSON.
+package alert
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+
+	"github.com/dhmc-guard/dhmc-guard/internal/dhmc"
+)
+
+// Severity values, for subscription filters on the "severity" attribute.
+const (
+	// SeverityHigh: a repair or a read failed; the state may still be wrong.
+	SeverityHigh = "high"
+	// SeverityMedium: drift was found (repaired or not).
+	SeverityMedium = "medium"
+	// SeverityLow: someone tried to change DHMC and AWS refused.
+	SeverityLow = "low"
+)
+
+// Outcome values, for subscription filters on the "outcome" attribute.
+const (
+	OutcomeRepaired = "repaired" // every repair worked
+	OutcomeDetected = "detected" // drift left in place (detect mode, check, pending update)
+	OutcomeFailed   = "failed"   // a repair or a read failed
+	OutcomeDenied   = "denied"   // a failed attempt on the role or setting, nothing drifted
+)
+
+// Attribute names on the SNS message.
+const (
+	AttrSeverity = "severity"
+	AttrOutcome  = "outcome"
+	AttrAccount  = "account"
+)
+
+const (
+	// MaxSubject is SNS's limit: subjects must be under 100 characters.
+	MaxSubject = 99
+	// MaxMessage is SNS's 256 KB limit on the message with its attributes;
+	// the body is kept below it with room for the attributes.
+	MaxMessage = 256 * 1024
+	bodyBudget = MaxMessage - 4*1024
+)
+
+// Message is one alert, ready to publish.
+type Message struct {
+	Subject string
+	Body    string
+	// Attributes become SNS MessageAttributes of type String.
+	Attributes map[string]string
+	Severity   string
+	Outcome    string
+}
+
+// Compose builds the alert for r. It returns false when there is nothing to
+// say: no findings, no errors and no denied attempt. Whatever the number of
+// Regions, a run gives at most one message.
+func Compose(r *dhmc.Report) (Message, bool) {
+	if r == nil {
+		return Message{}, false
+	}
+	outcome, severity := classify(r)
+	if outcome == "" {
+		return Message{}, false
+	}
+	m := Message{
+		Subject:  subject(r, outcome),
+		Outcome:  outcome,
+		Severity: severity,
+		Attributes: map[string]string{
+			AttrSeverity: severity,
+			AttrOutcome:  outcome,
+			AttrAccount:  orUnknown(r.AccountID),
+		},
+	}
+	m.Body = body(r, m.Subject)
+	return m, true
+}
+
+// classify decides the message's outcome and severity; "" means no message.
+func classify(r *dhmc.Report) (outcome, severity string) {
+	switch {
+	case r.Failed():
+		return OutcomeFailed, SeverityHigh
+	case slices.ContainsFunc(r.Results, func(x dhmc.Result) bool { return x.Outcome == dhmc.OutcomeDone }):
+		return OutcomeRepaired, SeverityMedium
+	case len(r.Results) > 0:
+		return OutcomeDetected, SeverityMedium
+	case r.Cause.ErrorCode != "":
+		return OutcomeDenied, SeverityLow
+	}
+	return "", ""
+}
+
+// subject is short enough for a phone's lock screen: what happened, where,
+// and which account.
+func subject(r *dhmc.Report, outcome string) string {
+	acct := orUnknown(r.AccountID)
+	var s string
+	switch outcome {
+	case OutcomeFailed:
+		what := "repair"
+		if !slices.ContainsFunc(r.Results, func(x dhmc.Result) bool { return x.Outcome == dhmc.OutcomeFailed }) {
+			what = "check"
+		}
+		s = fmt.Sprintf("DHMC %s FAILED %s of %s", what, where(failedPlaces(r)), acct)
+	case OutcomeRepaired:
+		s = fmt.Sprintf("DHMC drift repaired %s of %s", where(places(r.Results, nil)), acct)
+	case OutcomeDetected:
+		s = fmt.Sprintf("DHMC drift detected (not repaired) %s of %s", where(places(r.Results, nil)), acct)
+	case OutcomeDenied:
+		target := "DHMC role"
+		if settingEvent(r.Cause.EventName) {
+			target = "DHMC setting in " + r.Cause.Region
+		}
+		s = fmt.Sprintf("Denied attempt on %s in %s", target, acct)
+	}
+	return clampSubject(s)
+}
+
+// places are the distinct Regions of results (in report order), with
+// role (an empty Region) first.
+func places(results []dhmc.Result, keep func(dhmc.Result) bool) (role bool, regions []string) {
+	for _, x := range results {
+		if keep != nil && !keep(x) {
+			continue
+		}
+		if x.Region == "" {
+			role = true
+		} else if !slices.Contains(regions, x.Region) {
+			regions = append(regions, x.Region)
+		}
+	}
+	return role, regions
+}
+
+// failedPlaces are where repairs failed, plus Regions that could not be read
+// ("iam" in Errors is the role).
+func failedPlaces(r *dhmc.Report) (role bool, regions []string) {
+	role, regions = places(r.Results, func(x dhmc.Result) bool { return x.Outcome == dhmc.OutcomeFailed })
+	for _, e := range r.Errors {
+		if e.Region == "iam" || e.Region == "" {
+			role = true
+		} else if !slices.Contains(regions, e.Region) {
+			regions = append(regions, e.Region)
+		}
+	}
+	return role, regions
+}
+
+// where says "in eu-west-1", "in 3 Regions", "on the role", or "on the role
+// and in 2 Regions".
+func where(role bool, regions []string) string {
+	var rg string
+	switch len(regions) {
+	case 0:
+	case 1:
+		rg = "in " + regions[0]
+	default:
+		rg = fmt.Sprintf("in %d Regions", len(regions))
+	}
+	switch {
+	case role && rg != "":
+		return "on the role and " + rg
+	case role:
+		return "on the role"
+	case rg != "":
+		return rg
+	}
+	return "in the account"
+}
+
+// clampSubject keeps a subject SNS accepts: printable ASCII, one line,
+// under 100 characters.
+func clampSubject(s string) string {
+	b := make([]byte, 0, len(s))
+	for _, c := range []byte(s) {
+		if c >= 0x20 && c < 0x7f {
+			b = append(b, c)
+		} else {
+			b = append(b, '?')
+		}
+	}
+	if len(b) > MaxSubject {
+		b = append(b[:MaxSubject-3], "..."...)
+	}
+	return string(b)
+}
+
+// settingEvent reports whether a CloudTrail event name is one of SSM's DHMC
+// calls (the others that reach the function are IAM calls on the role).
+func settingEvent(name string) bool {
+	switch name {
+	case "UpdateServiceSetting", "ResetServiceSetting",
+		"RegisterDefaultHostManagementConfiguration", "DeregisterDefaultHostManagementConfiguration":
+		return true
+	}
+	return false
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown account"
+	}
+	return s
+}
+
+// Publisher is the one SNS call Send needs.
+type Publisher interface {
+	Publish(ctx context.Context, params *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
+}
+
+// Send publishes m to topicARN. Errors are returned, never swallowed: a lost
+// alert must fail the invocation.
+func Send(ctx context.Context, p Publisher, topicARN string, m Message) error {
+	if p == nil {
+		return errors.New("publishing alert: no SNS client")
+	}
+	if topicARN == "" {
+		return errors.New("publishing alert: no topic ARN")
+	}
+	attrs := make(map[string]snstypes.MessageAttributeValue, len(m.Attributes))
+	for k, v := range m.Attributes {
+		if v == "" { // SNS rejects empty attribute values
+			continue
+		}
+		attrs[k] = snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+	}
+	in := &sns.PublishInput{
+		TopicArn:          aws.String(topicARN),
+		Subject:           aws.String(m.Subject),
+		Message:           aws.String(m.Body),
+		MessageAttributes: attrs,
+	}
+	if _, err := p.Publish(ctx, in); err != nil {
+		return fmt.Errorf("publishing alert %q to %s: %w", m.Subject, topicARN, err)
+	}
+	return nil
+}
+
+// joinNonEmpty joins the non-empty parts with sep.
+func joinNonEmpty(sep string, parts ...string) string {
+	return strings.Join(slices.DeleteFunc(parts, func(s string) bool { return s == "" }), sep)
+}

@@ -1,0 +1,238 @@
+package alert
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/dhmc-guard/dhmc-guard/internal/dhmc"
+)
+
+// JSONMarker introduces the report's JSON at the end of the body; everything
+// after its line is the report (or its truncated start, with a note).
+const JSONMarker = "--- Full report (JSON) ---"
+
+// body is the message text: a summary for people, then the report as JSON.
+func body(r *dhmc.Report, subject string) string {
+	var b strings.Builder
+	b.WriteString(subject + "\n\n")
+	writeCause(&b, r)
+	writeFindings(&b, r)
+	writeErrors(&b, r)
+	writeRun(&b, r)
+	return fit(b.String(), r)
+}
+
+func writeCause(b *strings.Builder, r *dhmc.Report) {
+	c := r.Cause
+	fmt.Fprintf(b, "Account:  %s\n", orUnknown(r.AccountID))
+	if r.Mode != "" {
+		fmt.Fprintf(b, "Mode:     %s\n", r.Mode)
+	}
+	switch c.Trigger {
+	case "cloudtrail":
+		fmt.Fprintf(b, "Trigger:  CloudTrail %s in %s\n", orDash(c.EventName), orDash(c.Region))
+		fmt.Fprintf(b, "Who:      %s\n", orDash(c.Actor))
+		if c.ActorARN != "" && c.ActorARN != c.Actor {
+			fmt.Fprintf(b, "          %s\n", c.ActorARN)
+		}
+		if c.EventTime != "" {
+			fmt.Fprintf(b, "When:     %s\n", c.EventTime)
+		}
+		if from := joinNonEmpty(", user agent ", c.SourceIP, c.UserAgent); from != "" {
+			fmt.Fprintf(b, "From:     %s\n", from)
+		}
+		if c.EventID != "" {
+			fmt.Fprintf(b, "Event ID: %s\n", c.EventID)
+		}
+		if c.ErrorCode != "" {
+			fmt.Fprintf(b, "Result:   the call FAILED with %s\n", joinNonEmpty(": ", c.ErrorCode, c.ErrorMsg))
+		}
+	case "":
+	default:
+		fmt.Fprintf(b, "Trigger:  %s\n", joinNonEmpty(" ", c.Trigger, c.EventName))
+		if c.Actor != "" {
+			fmt.Fprintf(b, "By:       %s\n", c.Actor)
+		}
+		if c.EventTime != "" {
+			fmt.Fprintf(b, "When:     %s\n", c.EventTime)
+		}
+	}
+	b.WriteString("\n")
+	if len(r.Results) == 0 && c.ErrorCode != "" {
+		b.WriteString("Nothing changed: AWS refused the call. Check whether this caller should be trying to change DHMC.\n\n")
+	}
+}
+
+func writeFindings(b *strings.Builder, r *dhmc.Report) {
+	if len(r.Results) == 0 {
+		return
+	}
+	// Failures first: they are what on-call must act on.
+	results := slices.Clone(r.Results)
+	slices.SortStableFunc(results, func(a, c dhmc.Result) int {
+		return boolRank(a.Outcome == dhmc.OutcomeFailed) - boolRank(c.Outcome == dhmc.OutcomeFailed)
+	})
+	fmt.Fprintf(b, "Findings (%d):\n\n", len(results))
+	for i, x := range results {
+		place := x.Region
+		if place == "" {
+			place = "role"
+		}
+		fmt.Fprintf(b, "%d. %s: %s [%s]\n", i+1, place, x.Kind, outcomeText(x, r.Mode))
+		fmt.Fprintf(b, "   Was:        %s\n", orNothing(x.Observed))
+		fmt.Fprintf(b, "   Should be:  %s\n", orNothing(x.Desired))
+		fmt.Fprintf(b, "   Changed by: %s\n", changedBy(x, r.Cause))
+		action := string(x.Action)
+		if x.Target != "" {
+			action += " " + x.Target
+		}
+		fmt.Fprintf(b, "   Action:     %s: %s\n", action, outcomeText(x, r.Mode))
+		if x.Error != "" {
+			fmt.Fprintf(b, "   Error:      %s\n", x.Error)
+		}
+		if x.Document != "" {
+			fmt.Fprintf(b, "   Deleted document (kept here so nothing is lost):\n%s\n", indent(x.Document, "     "))
+		}
+		b.WriteString("\n")
+	}
+}
+
+func boolRank(first bool) int {
+	if first {
+		return 0
+	}
+	return 1
+}
+
+func outcomeText(x dhmc.Result, mode string) string {
+	switch x.Outcome {
+	case dhmc.OutcomeDone:
+		return "repaired"
+	case dhmc.OutcomeFailed:
+		return "FAILED"
+	case dhmc.OutcomeSkipped:
+		if mode == string(dhmc.ModeCheck) {
+			return "not repaired (check only)"
+		}
+		return "not repaired (" + orDash(mode) + " mode)"
+	case dhmc.OutcomeInProgress:
+		return "left alone (an update is in progress)"
+	}
+	return orDash(string(x.Outcome))
+}
+
+// changedBy says who made the change behind a finding: the setting's
+// LastModifiedUser when SSM told us, else the CloudTrail caller when the
+// event was about the same thing (the role, or the setting in that Region).
+func changedBy(x dhmc.Result, c dhmc.Cause) string {
+	if x.LastModifiedUser != "" {
+		who := dhmc.Who(x.LastModifiedUser)
+		if who != x.LastModifiedUser {
+			who += " (" + x.LastModifiedUser + ")"
+		}
+		if x.LastModifiedDate != "" {
+			who += " at " + x.LastModifiedDate
+		}
+		return who
+	}
+	if c.Trigger == "cloudtrail" && c.Actor != "" {
+		sameThing := (x.Region == "" && !settingEvent(c.EventName)) ||
+			(x.Region != "" && x.Region == c.Region && settingEvent(c.EventName))
+		if sameThing {
+			return joinNonEmpty(" ", c.Actor, prefixed("at ", c.EventTime), prefixed("from ", c.SourceIP), prefixed("using ", c.UserAgent))
+		}
+	}
+	if x.Region == "" {
+		return "unknown (IAM does not record who changed a role: search CloudTrail for the role's name)"
+	}
+	return "unknown"
+}
+
+func writeErrors(b *strings.Builder, r *dhmc.Report) {
+	if len(r.Errors) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "Errors (%d): these were not checked or not repaired, the state may still be wrong:\n", len(r.Errors))
+	for _, e := range r.Errors {
+		place := e.Region
+		if place == "iam" || place == "" {
+			place = "role"
+		}
+		fmt.Fprintf(b, "  - %s: %s\n", place, e.Error)
+	}
+	b.WriteString("\n")
+}
+
+func writeRun(b *strings.Builder, r *dhmc.Report) {
+	role := "no"
+	if r.RoleChecked {
+		role = "yes"
+	}
+	fmt.Fprintf(b, "Run: started %s, %d ms, %d reads, %d writes; role checked: %s; Regions checked (%d): %s\n\n",
+		orDash(r.StartedAt), r.DurationMs, r.Reads, r.Writes, role, len(r.Regions), orDash(strings.Join(r.Regions, ", ")))
+}
+
+// fit appends the report JSON and keeps the whole under the SNS limit:
+// indented JSON if it fits, compact if that fits, else the start of the
+// compact JSON with a note saying it was cut.
+func fit(text string, r *dhmc.Report) string {
+	if len(text) > bodyBudget/2 {
+		text = cut(text, bodyBudget/2) + "\n[summary truncated to fit the SNS message limit]\n\n"
+	}
+	head := text + JSONMarker + "\n"
+	room := bodyBudget - len(head)
+	indented, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		// A Report holds only strings, numbers and slices of them: this
+		// cannot happen, but the alert must still go out.
+		return head + fmt.Sprintf("(report could not be encoded: %v)\n", err)
+	}
+	if len(indented) < room {
+		return head + string(indented) + "\n"
+	}
+	compact, _ := json.Marshal(r)
+	if len(compact) < room {
+		return head + string(compact) + "\n"
+	}
+	note := fmt.Sprintf("\n[report JSON truncated: %%d of %d bytes shown to fit the SNS message limit]\n", len(compact))
+	shown := room - len(note) - 16
+	return head + cut(string(compact), shown) + fmt.Sprintf(note, shown)
+}
+
+// cut shortens s to at most n bytes without splitting a UTF-8 character.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	if n < 0 {
+		n = 0
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}
+
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+prefix)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func orNothing(s string) string {
+	if s == "" {
+		return "(nothing)"
+	}
+	return s
+}
+
+func prefixed(prefix, s string) string {
+	if s == "" {
+		return ""
+	}
+	return prefix + s
+}
