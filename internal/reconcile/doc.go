@@ -8,7 +8,7 @@
 //     account:ListRegions for those enabled).
 //  2. Observe: GetServiceSetting in each Region, in parallel with at most
 //     Options.Parallelism at once; alongside, once per run because IAM is
-//     global, GetRole then ListAttachedRolePolicies and ListRolePolicies.
+//     global, GetRole, ListAttachedRolePolicies and ListRolePolicies side by side.
 //     A compliant sweep of R Regions is R+3 reads.
 //  3. Plan: dhmc.Plan, pure, turns desired and observed state into findings.
 //  4. Apply, in enforce mode only: role actions one at a time (create, trust,

@@ -84,14 +84,26 @@ func (rn *run) readSetting(ctx context.Context, region string) (dhmc.SettingStat
 	return st, nil
 }
 
-// readRole reads the role: GetRole, then its managed and inline policy lists
-// (both paginated) side by side.
+// readRole reads the role: GetRole and its managed and inline policy lists
+// (both paginated), all three at once since IAM is usually the slowest
+// path of a sweep. When the role is missing the lists' NoSuchEntity answers
+// are dropped: two wasted reads in a rare case, for one round trip saved in
+// every run.
 func (rn *run) readRole(ctx context.Context) (*dhmc.RoleState, error) {
-	role, err := rn.findRole(ctx)
-	if errors.Is(err, ErrRoleNotFound) {
+	var (
+		role                            *iamtypes.Role
+		attached, inline                []string
+		roleErr, attachedErr, inlineErr error
+		wg                              sync.WaitGroup
+	)
+	wg.Go(func() { role, roleErr = rn.findRole(ctx) })
+	wg.Go(func() { attached, attachedErr = rn.listAttached(ctx) })
+	wg.Go(func() { inline, inlineErr = rn.listInline(ctx) })
+	wg.Wait()
+	if errors.Is(roleErr, ErrRoleNotFound) {
 		return &dhmc.RoleState{}, nil
 	}
-	if err != nil {
+	if err := errors.Join(roleErr, attachedErr, inlineErr); err != nil {
 		return nil, err
 	}
 	trust, err := decodePolicy(aws.ToString(role.AssumeRolePolicyDocument))
@@ -99,21 +111,15 @@ func (rn *run) readRole(ctx context.Context) (*dhmc.RoleState, error) {
 		return nil, fmt.Errorf("decoding trust policy of role %s: %w", rn.r.desired.RoleName, err)
 	}
 	st := &dhmc.RoleState{
-		Exists:      true,
-		ARN:         aws.ToString(role.Arn),
-		Path:        aws.ToString(role.Path),
-		TrustPolicy: trust,
+		Exists:             true,
+		ARN:                aws.ToString(role.Arn),
+		Path:               aws.ToString(role.Path),
+		TrustPolicy:        trust,
+		AttachedPolicyARNs: attached,
+		InlinePolicyNames:  inline,
 	}
 	if role.PermissionsBoundary != nil {
 		st.PermissionsBoundaryARN = aws.ToString(role.PermissionsBoundary.PermissionsBoundaryArn)
-	}
-	var attachedErr, inlineErr error
-	var wg sync.WaitGroup
-	wg.Go(func() { st.AttachedPolicyARNs, attachedErr = rn.listAttached(ctx) })
-	wg.Go(func() { st.InlinePolicyNames, inlineErr = rn.listInline(ctx) })
-	wg.Wait()
-	if err := errors.Join(attachedErr, inlineErr); err != nil {
-		return nil, err
 	}
 	return st, nil
 }
