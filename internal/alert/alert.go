@@ -118,11 +118,11 @@ func subject(r *dhmc.Report, outcome string) string {
 	case OutcomeDetected:
 		s = fmt.Sprintf("DHMC drift detected (not repaired) %s of %s", where(places(r.Results, nil)), acct)
 	case OutcomeDenied:
-		target := "DHMC role"
+		target := "DHMC role in"
 		if settingEvent(r.Cause.EventName) {
-			target = "DHMC setting in " + r.Cause.Region
+			target = "DHMC setting in " + r.Cause.Region + " of"
 		}
-		s = fmt.Sprintf("Denied attempt on %s in %s", target, acct)
+		s = fmt.Sprintf("Denied attempt on %s %s", target, acct)
 	}
 	return clampSubject(s)
 }

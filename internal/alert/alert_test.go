@@ -93,7 +93,7 @@ func TestComposeSubjectAndAttributes(t *testing.T) {
 		{"a Region that could not be read", failedRead, "DHMC check FAILED in eu-west-1 of 123456789012", SeverityHigh, OutcomeFailed},
 		{"the role could not be read", roleErr, "DHMC check FAILED on the role of 123456789012", SeverityHigh, OutcomeFailed},
 		{"denied on the role", denied, "Denied attempt on DHMC role in 123456789012", SeverityLow, OutcomeDenied},
-		{"denied on a setting", deniedSetting, "Denied attempt on DHMC setting in eu-west-1 in 123456789012", SeverityLow, OutcomeDenied},
+		{"denied on a setting", deniedSetting, "Denied attempt on DHMC setting in eu-west-1 of 123456789012", SeverityLow, OutcomeDenied},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
