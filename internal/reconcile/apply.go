@@ -21,6 +21,7 @@ import (
 func (rn *run) apply(ctx context.Context, findings []dhmc.Finding) []dhmc.Result {
 	results := make([]dhmc.Result, len(findings))
 	var settingIdx []int
+	noRole := false
 	for i, f := range findings {
 		results[i].Finding = f
 		if f.Action == dhmc.ActionUpdateSetting {
@@ -28,9 +29,19 @@ func (rn *run) apply(ctx context.Context, findings []dhmc.Finding) []dhmc.Result
 			continue
 		}
 		results[i] = rn.applyAction(ctx, f)
+		if f.Action == dhmc.ActionCreateRole && results[i].Outcome == dhmc.OutcomeFailed {
+			noRole = true
+		}
 	}
 	forEach(len(settingIdx), rn.r.opts.Parallelism, func(j int) {
 		i := settingIdx[j]
+		if noRole {
+			// Pointing the setting at a role that does not exist could break
+			// a Region that works today with another role.
+			results[i] = done(findings[i], fmt.Errorf("service setting (%s) left as it is: role %s does not exist and could not be created",
+				findings[i].Region, rn.r.desired.RoleName))
+			return
+		}
 		results[i] = done(findings[i], rn.updateSetting(ctx, findings[i].Region))
 	})
 	return results

@@ -284,3 +284,21 @@ func TestParallelRunsAreRaceFree(t *testing.T) {
 		}
 	}
 }
+
+func TestSettingIsNotPointedAtARoleThatCouldNotBeCreated(t *testing.T) {
+	e := newEnv(t, twoRegions...)
+	e.srv.SetSetting(acct, "eu-west-1", "service-role/AWS-QuickSetup-SSM-DefaultEC2MgmtRole-eu-west-1")
+	e.srv.Inject(awsemu.Fault{Op: "iam:CreateRole", Kind: awsemu.FaultAccessDenied})
+
+	rep := e.run(t.Context(), reconcile.Scope{Role: true})
+	want := []string{"role-missing failed", "setting-disabled us-east-1 failed", "setting-wrong-role eu-west-1 failed"}
+	if got := kinds(rep); !slices.Equal(got, want) {
+		t.Errorf("findings = %q, want %q", got, want)
+	}
+	if got := e.srv.Setting(acct, "eu-west-1").Value; got != "service-role/AWS-QuickSetup-SSM-DefaultEC2MgmtRole-eu-west-1" {
+		t.Errorf("eu-west-1 = %q: the working role was replaced by a missing one", got)
+	}
+	if n := e.srv.CountCalls(func(c awsemu.Call) bool { return c.Operation == "UpdateServiceSetting" }); n != 0 {
+		t.Errorf("%d setting updates, want 0", n)
+	}
+}
