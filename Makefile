@@ -16,6 +16,20 @@ help: ## list the targets
 test: ## run the whole Go test suite with the race detector
 	$(GO) test -race -count=1 ./...
 
+.PHONY: demo
+demo: ## the whole loop locally: emulator + bootstrap under RIE, break DHMC, watch it repaired
+	$(GO) run ./internal/demo
+
+.PHONY: bench
+bench: ## benchmarks: API calls and latency of sweeps, cold start, binary size, peak memory
+	$(GO) test -run '^$$' -bench . -benchtime=3x ./internal/reconcile/ ./functions/guard/
+
+FUZZTIME ?= 30s
+.PHONY: fuzz
+fuzz: ## fuzz the event parser and the ARN reader (FUZZTIME=30s each)
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/trigger/
+	$(GO) test -run '^$$' -fuzz '^FuzzWho$$' -fuzztime $(FUZZTIME) ./internal/dhmc/
+
 .PHONY: build
 build: ## build the Lambda bootstrap for arm64 (what is deployed) and for this host
 	mkdir -p $(BUILD_DIR)/arm64 $(BUILD_DIR)/host
@@ -58,7 +72,8 @@ lint: $(VENV_STAMP) $(GOLANGCI_LINT) ## go vet, golangci-lint, cfn-lint, sam val
 .PHONY: sam-build
 sam-build: $(VENV_STAMP) ## sam build the function (arm64 bootstrap, local Go toolchain, no Docker)
 	CGO_ENABLED=0 GOFLAGS='$(SAM_GOFLAGS)' $(VENV)/bin/sam build --config-file infra/samconfig.toml
-	file .aws-sam/build/GuardFunction/bootstrap | tee /dev/stderr | grep -q 'ARM aarch64'
+	@file .aws-sam/build/GuardFunction/bootstrap | grep 'ARM aarch64' \
+		|| { file .aws-sam/build/GuardFunction/bootstrap; echo 'sam build did not produce an arm64 bootstrap' >&2; exit 1; }
 
 .PHONY: conformance
 conformance: $(VENV_STAMP) ## check event patterns and IAM repairs against moto_server

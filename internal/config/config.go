@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/dhmc-guard/dhmc-guard/internal/dhmc"
+	"github.com/dhmc-guard/dhmc-guard/internal/reconcile"
 )
 
 // The environment variables the function reads. The SAM template sets each
@@ -78,7 +79,7 @@ func Load(getenv func(string) string) (Config, error) {
 		TopicARN:        get(EnvTopicARN, ""),
 		FunctionRoleARN: get(EnvFunctionRoleARN, ""),
 		HomeRegion:      get(EnvRegion, ""),
-		Parallelism:     8,
+		Parallelism:     reconcile.DefaultParallelism,
 	}
 	d := dhmc.Desired{
 		RoleName:               get(EnvRoleName, dhmc.DefaultRoleName),

@@ -39,7 +39,7 @@ func TestLoadAppliesDefaults(t *testing.T) {
 	if d.AccountID != "123456789012" || d.Partition != "aws" {
 		t.Errorf("account/partition = %s/%s, want from the topic ARN", d.AccountID, d.Partition)
 	}
-	if c.Parallelism != 8 || c.HomeRegion != "eu-west-1" {
+	if c.Parallelism != 20 || c.HomeRegion != "eu-west-1" {
 		t.Errorf("parallelism/home = %d/%s", c.Parallelism, c.HomeRegion)
 	}
 }

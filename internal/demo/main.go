@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/dhmc-guard/dhmc-guard/internal/alert"
 	"github.com/dhmc-guard/dhmc-guard/internal/awsemu"
 	"github.com/dhmc-guard/dhmc-guard/internal/dhmc"
 	"github.com/dhmc-guard/dhmc-guard/internal/rie"
@@ -127,8 +128,8 @@ func run(ctx context.Context, buildDir string, verbose bool) error {
 	msgs := emu.Messages()
 	step("What on-call received: %d SNS message(s) on %s", len(msgs), sb.TopicARN)
 	for i, m := range msgs {
-		body, _, _ := strings.Cut(m.Body, "\n{")
-		fmt.Printf("\n--- message %d  [severity=%s outcome=%s account=%s]\nSubject: %s\n\n%s\n   (the full report follows as JSON)\n",
+		body, _, _ := strings.Cut(m.Body, alert.JSONMarker)
+		fmt.Printf("\n--- message %d  [severity=%s outcome=%s account=%s]\nSubject: %s\n\n%s\n   (the body ends with the full report as JSON, not shown here)\n",
 			i+1, m.Attributes["severity"], m.Attributes["outcome"], m.Attributes["account"], m.Subject, strings.TrimSpace(body))
 	}
 	if len(msgs) == 0 {

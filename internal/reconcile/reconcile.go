@@ -16,9 +16,15 @@ import (
 	"github.com/dhmc-guard/dhmc-guard/internal/dhmc"
 )
 
+// DefaultParallelism is how many Regions are read or repaired at once unless
+// configured otherwise.
+const DefaultParallelism = 20
+
 // Options tune a Reconciler. The zero value is ready for production.
 type Options struct {
-	// Parallelism bounds how many Regions are read or repaired at once (default 8).
+	// Parallelism bounds how many Regions are read or repaired at once (default
+	// 20: every Region is its own endpoint with its own limits, and 20 covers
+	// the 17 Regions a commercial account has enabled by default in one round).
 	Parallelism int
 	// VisibilityAttempts bounds UpdateServiceSetting attempts while SSM cannot
 	// see a role IAM just created or changed (default 6).
@@ -34,7 +40,7 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.Parallelism <= 0 {
-		o.Parallelism = 8
+		o.Parallelism = DefaultParallelism
 	}
 	if o.VisibilityAttempts <= 0 {
 		o.VisibilityAttempts = 6

@@ -165,11 +165,13 @@ func Drift(emu *awsemu.Server) ([]dhmc.Finding, error) {
 	return dhmc.Plan(d, obs)
 }
 
-// Writes counts the state-changing calls the emulator answered successfully
-// for caller (empty: anyone).
+// Writes counts the calls that changed the DHMC setting or role (SSM and
+// IAM writes the emulator accepted) made by caller (empty: anyone). Alerts
+// are counted apart, through Messages.
 func Writes(emu *awsemu.Server, caller string) int {
 	return emu.CountCalls(func(c awsemu.Call) bool {
-		return c.Write && c.ErrorCode == "" && (caller == "" || c.Caller == caller)
+		return c.Write && c.ErrorCode == "" && (c.Service == "ssm" || c.Service == "iam") &&
+			(caller == "" || c.Caller == caller)
 	})
 }
 

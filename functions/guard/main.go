@@ -1,0 +1,100 @@
+// Command guard is the dhmc-guard Lambda function. main is the composition
+// root: it reads the configuration once, builds the AWS clients and the
+// handler, and starts the runtime loop. Nothing else reads the environment.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/account"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/dhmc-guard/dhmc-guard/internal/config"
+	"github.com/dhmc-guard/dhmc-guard/internal/guard"
+	"github.com/dhmc-guard/dhmc-guard/internal/reconcile"
+	"github.com/dhmc-guard/dhmc-guard/internal/trigger"
+)
+
+// retryAttempts is per call. Adaptive mode adds client-side rate limiting on
+// throttling, which matters when a sweep fans out over many Regions.
+const retryAttempts = 5
+
+func main() {
+	log := slog.New(lambdacontext.NewLogHandler())
+	h, err := build(context.Background(), os.Getenv, log)
+	if err != nil {
+		// An init failure: Lambda reports it and never runs a half-configured
+		// function.
+		log.Error("dhmc-guard failed to start", "error", err)
+		os.Exit(1)
+	}
+	lambda.Start(h)
+}
+
+func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*guard.Handler, error) {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx,
+		awsconfig.WithRegion(cfg.HomeRegion),
+		awsconfig.WithRetryMode(aws.RetryModeAdaptive),
+		awsconfig.WithRetryMaxAttempts(retryAttempts),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("loading AWS configuration: %w", err)
+	}
+
+	rec, err := reconcile.New(cfg.Desired, reconcile.Clients{
+		SSM:     ssmClients(awsCfg),
+		IAM:     iam.NewFromConfig(awsCfg),
+		Regions: account.NewFromConfig(awsCfg),
+	}, reconcile.Options{Parallelism: cfg.Parallelism})
+	if err != nil {
+		return nil, fmt.Errorf("building reconciler: %w", err)
+	}
+
+	return &guard.Handler{
+		Runner:    rec,
+		Publisher: sns.NewFromConfig(awsCfg),
+		TopicARN:  cfg.TopicARN,
+		AccountID: cfg.Desired.AccountID,
+		Mode:      cfg.Desired.Mode,
+		Trigger: trigger.Config{
+			RoleName:    cfg.Desired.RoleName,
+			RolePath:    cfg.Desired.RolePath,
+			SelfRoleARN: cfg.FunctionRoleARN,
+			Regions:     cfg.Desired.Regions,
+		},
+		Log:     log,
+		Metrics: os.Stdout,
+	}, nil
+}
+
+// ssmClients hands out one SSM client per Region, built on first use and
+// kept for the life of the execution environment: SSM settings are regional,
+// and the SigV4 scope must name the Region being read.
+func ssmClients(cfg aws.Config) func(region string) reconcile.SettingsAPI {
+	var mu sync.Mutex
+	clients := map[string]*ssm.Client{}
+	return func(region string) reconcile.SettingsAPI {
+		mu.Lock()
+		defer mu.Unlock()
+		c, ok := clients[region]
+		if !ok {
+			c = ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.Region = region })
+			clients[region] = c
+		}
+		return c
+	}
+}
