@@ -57,12 +57,14 @@ $(VENV_STAMP): requirements-dev.txt
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-$(GOLANGCI_LINT): Makefile
+GOLANGCI_LINT_STAMP := $(GOBIN_DIR)/.golangci-lint-$(GOLANGCI_LINT_VERSION)
+
+$(GOLANGCI_LINT_STAMP):
 	GOBIN=$(GOBIN_DIR) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	touch $@
 
 .PHONY: lint
-lint: $(VENV_STAMP) $(GOLANGCI_LINT) ## go vet, golangci-lint, cfn-lint, sam validate --lint, sam build
+lint: $(VENV_STAMP) $(GOLANGCI_LINT_STAMP) ## go vet, golangci-lint, cfn-lint, sam validate --lint, sam build
 	$(GO) vet ./...
 	$(GOLANGCI_LINT) run ./...
 	$(VENV)/bin/cfn-lint infra/*.yaml
