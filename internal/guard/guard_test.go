@@ -34,7 +34,9 @@ func newHandler(t *testing.T) (*guard.Handler, *awsemu.Server) {
 		Region:       sandbox.HomeRegion,
 		Credentials:  credentials.NewStaticCredentialsProvider("ASIAGUARDFUNCTION000", "x", "x"),
 		BaseEndpoint: aws.String(emu.URL()),
-		Retryer:      func() aws.Retryer { return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxBackoff = time.Millisecond }) },
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxBackoff = time.Millisecond })
+		},
 	}
 	d := sandbox.Desired()
 	rec, err := reconcile.New(d, reconcile.Clients{
