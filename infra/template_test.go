@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dhmc-guard/dhmc-guard/infra"
+	"github.com/dhmc-guard/dhmc-guard/internal/metrics"
 )
 
 const mainTemplate = "template.yaml"
@@ -235,7 +236,8 @@ func TestAlarmsReachTheTopic(t *testing.T) {
 		{"FunctionErrorsAlarm", "AWS/Lambda", "Errors", "ref:GuardFunction", "notBreaching"},
 		{"FailureQueueAlarm", "AWS/SQS", "ApproximateNumberOfMessagesVisible", "getatt:FailureQueue.QueueName", "notBreaching"},
 		// The guard itself died: no data is the alarm.
-		{"SweepMissingAlarm", "DHMCGuard", "SweepCompleted", "", "breaching"},
+		// metrics emits SweepCompleted with no dimensions: the alarm must have none.
+		{"SweepMissingAlarm", metrics.Namespace, metrics.SweepCompleted, "", "breaching"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -248,6 +250,9 @@ func TestAlarmsReachTheTopic(t *testing.T) {
 			}
 			if got := strs(a["AlarmActions"]); len(got) != 1 || got[0] != "ref:AlertTopic" {
 				t.Errorf("AlarmActions = %v, want the alert topic", got)
+			}
+			if tt.dimension == "" && a["Dimensions"] != nil {
+				t.Errorf("dimensions %v: the metric is emitted without any", a["Dimensions"])
 			}
 			if tt.dimension != "" {
 				if got := str(get(t, a, "Dimensions", 0, "Value")); got != tt.dimension {
