@@ -5,11 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/dhmc-guard/dhmc-guard/infra"
 	"github.com/dhmc-guard/dhmc-guard/internal/metrics"
+	"github.com/dhmc-guard/dhmc-guard/internal/reconcile"
 )
 
 const mainTemplate = "template.yaml"
@@ -112,6 +114,8 @@ func TestParameterDefaultsAreTheDocumentedOnes(t *testing.T) {
 		"SweepAlarmPeriodSeconds": "3600",
 		"LogLevel":                "INFO",
 		"AlertEmail":              "",
+		// The reconciler's own default, so leaving it out changes nothing.
+		"Parallelism": strconv.Itoa(reconcile.DefaultParallelism),
 	}
 	for k, w := range want {
 		if got, ok := r.Params[k]; !ok || got != w {
