@@ -52,7 +52,7 @@ func BenchmarkCompliantSweep(b *testing.B) {
 // time of a 17-Region sweep with a 1-Region sweep (goal <= 1.5) and with the
 // same 17 Regions checked one after another (goal <= 1/8).
 func BenchmarkSweepLatency(b *testing.B) {
-	for _, par := range []int{8, 17} {
+	for _, par := range []int{8, reconcile.DefaultParallelism} {
 		b.Run(fmt.Sprintf("parallelism=%d", par), func(b *testing.B) {
 			regions := awsemu.DefaultRegions
 			e := newEnv(b, regions...)
