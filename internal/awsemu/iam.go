@@ -83,6 +83,31 @@ func (s *Server) findRole(req *request, name string) (*roleState, *apiError) {
 	return rs, nil
 }
 
+// withRole is the shape shared by the handlers that act on one existing role.
+// It validates RoleName, then, holding s.mu, runs check (if not nil), looks
+// the role up and calls fn with it. check carries the handler's other
+// parameter validation: IAM reports those errors before NoSuchEntity for the
+// role, and some of them (checkPolicyARN) read server state, so check must
+// not take s.mu itself. Roles are keyed by strings.ToLower(rs.Name).
+func (s *Server) withRole(req *request, check func() *apiError, fn func(rs *roleState) (any, *apiError)) (any, *apiError) {
+	name, e := requireRoleName(req)
+	if e != nil {
+		return nil, e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if check != nil {
+		if e := check(); e != nil {
+			return nil, e
+		}
+	}
+	rs, e := s.findRole(req, name)
+	if e != nil {
+		return nil, e
+	}
+	return fn(rs)
+}
+
 // checkPolicyDocument applies IAM's syntax checks to a policy document.
 func checkPolicyDocument(doc string, trust bool) *apiError {
 	if doc == "" {
@@ -272,113 +297,72 @@ func (s *Server) iamCreateRole(req *request) (any, *apiError) {
 }
 
 func (s *Server) iamGetRole(req *request) (any, *apiError) {
-	name, e := requireRoleName(req)
-	if e != nil {
-		return nil, e
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rs, e := s.findRole(req, name)
-	if e != nil {
-		return nil, e
-	}
-	var x xb
-	roleXML(&x, rs, true)
-	return x.result(), nil
+	return s.withRole(req, nil, func(rs *roleState) (any, *apiError) {
+		var x xb
+		roleXML(&x, rs, true)
+		return x.result(), nil
+	})
 }
 
 func (s *Server) iamDeleteRole(req *request) (any, *apiError) {
-	name, e := requireRoleName(req)
-	if e != nil {
-		return nil, e
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rs, e := s.findRole(req, name)
-	if e != nil {
-		return nil, e
-	}
-	if len(rs.AttachedPolicies) > 0 {
-		return nil, apiErr(409, "DeleteConflict", "Cannot delete entity, must detach all policies first.")
-	}
-	if len(rs.InlinePolicies) > 0 {
-		return nil, apiErr(409, "DeleteConflict", "Cannot delete entity, must delete policies first.")
-	}
-	delete(s.acct(req.account).roles, strings.ToLower(name))
-	return xmlResult{noResult: true}, nil
+	return s.withRole(req, nil, func(rs *roleState) (any, *apiError) {
+		if len(rs.AttachedPolicies) > 0 {
+			return nil, apiErr(409, "DeleteConflict", "Cannot delete entity, must detach all policies first.")
+		}
+		if len(rs.InlinePolicies) > 0 {
+			return nil, apiErr(409, "DeleteConflict", "Cannot delete entity, must delete policies first.")
+		}
+		delete(s.acct(req.account).roles, strings.ToLower(rs.Name))
+		return xmlResult{noResult: true}, nil
+	})
 }
 
 func (s *Server) iamUpdateAssumeRolePolicy(req *request) (any, *apiError) {
-	name, e := requireRoleName(req)
-	if e != nil {
-		return nil, e
-	}
 	doc := param(req, "PolicyDocument")
-	if e := checkTrustPolicy(doc); e != nil {
-		return nil, e
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rs, e := s.findRole(req, name)
-	if e != nil {
-		return nil, e
-	}
-	rs.TrustPolicy = doc
-	if a := s.acct(req.account); a.lag > 0 {
-		a.invisible[strings.ToLower(name)] = a.lag
-	}
-	return xmlResult{noResult: true}, nil
+	check := func() *apiError { return checkTrustPolicy(doc) }
+	return s.withRole(req, check, func(rs *roleState) (any, *apiError) {
+		rs.TrustPolicy = doc
+		if a := s.acct(req.account); a.lag > 0 {
+			a.invisible[strings.ToLower(rs.Name)] = a.lag
+		}
+		return xmlResult{noResult: true}, nil
+	})
 }
 
 func (s *Server) iamAttachRolePolicy(req *request) (any, *apiError) {
-	name, e := requireRoleName(req)
-	if e != nil {
-		return nil, e
-	}
 	arn := param(req, "PolicyArn")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if e := s.checkPolicyARN(arn, "policyArn"); e != nil {
-		return nil, e
-	}
-	rs, e := s.findRole(req, name)
-	if e != nil {
-		return nil, e
-	}
-	if slices.Contains(rs.AttachedPolicies, arn) {
+	check := func() *apiError { return s.checkPolicyARN(arn, "policyArn") }
+	return s.withRole(req, check, func(rs *roleState) (any, *apiError) {
+		if slices.Contains(rs.AttachedPolicies, arn) {
+			return xmlResult{noResult: true}, nil
+		}
+		if len(rs.AttachedPolicies) >= attachedPoliciesQuota {
+			return nil, apiErrf(409, "LimitExceeded", "Cannot exceed quota for PoliciesPerRole: %d", attachedPoliciesQuota)
+		}
+		rs.AttachedPolicies = append(rs.AttachedPolicies, arn)
 		return xmlResult{noResult: true}, nil
-	}
-	if len(rs.AttachedPolicies) >= attachedPoliciesQuota {
-		return nil, apiErrf(409, "LimitExceeded", "Cannot exceed quota for PoliciesPerRole: %d", attachedPoliciesQuota)
-	}
-	rs.AttachedPolicies = append(rs.AttachedPolicies, arn)
-	return xmlResult{noResult: true}, nil
+	})
 }
 
 func (s *Server) iamDetachRolePolicy(req *request) (any, *apiError) {
-	name, e := requireRoleName(req)
-	if e != nil {
-		return nil, e
-	}
 	arn := param(req, "PolicyArn")
-	if arn == "" {
-		return nil, apiErr(400, "ValidationError", "1 validation error detected: Value null at 'policyArn' failed to satisfy constraint: Member must not be null")
+	check := func() *apiError {
+		if arn == "" {
+			return apiErr(400, "ValidationError", "1 validation error detected: Value null at 'policyArn' failed to satisfy constraint: Member must not be null")
+		}
+		if !policyARNRE.MatchString(arn) {
+			return apiErrf(400, "InvalidInput", "ARN %s is not valid.", arn)
+		}
+		return nil
 	}
-	if !policyARNRE.MatchString(arn) {
-		return nil, apiErrf(400, "InvalidInput", "ARN %s is not valid.", arn)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rs, e := s.findRole(req, name)
-	if e != nil {
-		return nil, e
-	}
-	i := slices.Index(rs.AttachedPolicies, arn)
-	if i < 0 {
-		return nil, apiErrf(404, "NoSuchEntity", "Policy %s was not found.", arn)
-	}
-	rs.AttachedPolicies = slices.Delete(rs.AttachedPolicies, i, i+1)
-	return xmlResult{noResult: true}, nil
+	return s.withRole(req, check, func(rs *roleState) (any, *apiError) {
+		i := slices.Index(rs.AttachedPolicies, arn)
+		if i < 0 {
+			return nil, apiErrf(404, "NoSuchEntity", "Policy %s was not found.", arn)
+		}
+		rs.AttachedPolicies = slices.Delete(rs.AttachedPolicies, i, i+1)
+		return xmlResult{noResult: true}, nil
+	})
 }
 
 // page applies Marker/MaxItems to n items and returns [from, to) and the
@@ -415,39 +399,31 @@ func pageTail(x *xb, next string) {
 }
 
 func (s *Server) iamListAttachedRolePolicies(req *request) (any, *apiError) {
-	name, e := requireRoleName(req)
-	if e != nil {
-		return nil, e
-	}
 	prefix := param(req, "PathPrefix")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rs, e := s.findRole(req, name)
-	if e != nil {
-		return nil, e
-	}
-	var arns []string
-	for _, arn := range rs.AttachedPolicies {
-		res := strings.TrimPrefix(arn[strings.LastIndex(arn, ":")+1:], "policy")
-		if prefix == "" || strings.HasPrefix(res, prefix) {
-			arns = append(arns, arn)
+	return s.withRole(req, nil, func(rs *roleState) (any, *apiError) {
+		var arns []string
+		for _, arn := range rs.AttachedPolicies {
+			res := strings.TrimPrefix(arn[strings.LastIndex(arn, ":")+1:], "policy")
+			if prefix == "" || strings.HasPrefix(res, prefix) {
+				arns = append(arns, arn)
+			}
 		}
-	}
-	from, to, next, e := page(req, len(arns))
-	if e != nil {
-		return nil, e
-	}
-	var x xb
-	x.open("AttachedPolicies")
-	for _, arn := range arns[from:to] {
-		x.open("member")
-		x.leaf("PolicyName", arn[strings.LastIndex(arn, "/")+1:])
-		x.leaf("PolicyArn", arn)
-		x.close("member")
-	}
-	x.close("AttachedPolicies")
-	pageTail(&x, next)
-	return x.result(), nil
+		from, to, next, e := page(req, len(arns))
+		if e != nil {
+			return nil, e
+		}
+		var x xb
+		x.open("AttachedPolicies")
+		for _, arn := range arns[from:to] {
+			x.open("member")
+			x.leaf("PolicyName", arn[strings.LastIndex(arn, "/")+1:])
+			x.leaf("PolicyArn", arn)
+			x.close("member")
+		}
+		x.close("AttachedPolicies")
+		pageTail(&x, next)
+		return x.result(), nil
+	})
 }
 
 func requirePolicyName(req *request) (string, *apiError) {
@@ -462,145 +438,92 @@ func requirePolicyName(req *request) (string, *apiError) {
 }
 
 func (s *Server) iamPutRolePolicy(req *request) (any, *apiError) {
-	name, e := requireRoleName(req)
-	if e != nil {
-		return nil, e
-	}
-	pname, e := requirePolicyName(req)
-	if e != nil {
-		return nil, e
-	}
+	var pname string
 	doc := param(req, "PolicyDocument")
-	if e := checkPolicyDocument(doc, false); e != nil {
-		return nil, e
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rs, e := s.findRole(req, name)
-	if e != nil {
-		return nil, e
-	}
-	total := nonSpaceLen(doc)
-	for n, d := range rs.InlinePolicies {
-		if n != pname {
-			total += nonSpaceLen(d)
+	check := func() (e *apiError) {
+		if pname, e = requirePolicyName(req); e != nil {
+			return e
 		}
+		return checkPolicyDocument(doc, false)
 	}
-	if total > inlinePolicyQuota {
-		return nil, apiErrf(409, "LimitExceeded", "Maximum policy size of %d bytes exceeded for role %s", inlinePolicyQuota, name)
-	}
-	rs.InlinePolicies[pname] = doc
-	return xmlResult{noResult: true}, nil
+	return s.withRole(req, check, func(rs *roleState) (any, *apiError) {
+		total := nonSpaceLen(doc)
+		for n, d := range rs.InlinePolicies {
+			if n != pname {
+				total += nonSpaceLen(d)
+			}
+		}
+		if total > inlinePolicyQuota {
+			// The message names the role as the caller spelled it, not rs.Name.
+			return nil, apiErrf(409, "LimitExceeded", "Maximum policy size of %d bytes exceeded for role %s", inlinePolicyQuota, param(req, "RoleName"))
+		}
+		rs.InlinePolicies[pname] = doc
+		return xmlResult{noResult: true}, nil
+	})
 }
 
 func (s *Server) iamGetRolePolicy(req *request) (any, *apiError) {
-	name, e := requireRoleName(req)
-	if e != nil {
-		return nil, e
-	}
-	pname, e := requirePolicyName(req)
-	if e != nil {
-		return nil, e
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rs, e := s.findRole(req, name)
-	if e != nil {
-		return nil, e
-	}
-	doc, ok := rs.InlinePolicies[pname]
-	if !ok {
-		return nil, apiErrf(404, "NoSuchEntity", "The role policy with name %s cannot be found.", pname)
-	}
-	var x xb
-	x.leaf("RoleName", rs.Name)
-	x.leaf("PolicyName", pname)
-	x.leaf("PolicyDocument", policyEscape(doc))
-	return x.result(), nil
+	var pname string
+	check := func() (e *apiError) { pname, e = requirePolicyName(req); return e }
+	return s.withRole(req, check, func(rs *roleState) (any, *apiError) {
+		doc, ok := rs.InlinePolicies[pname]
+		if !ok {
+			return nil, apiErrf(404, "NoSuchEntity", "The role policy with name %s cannot be found.", pname)
+		}
+		var x xb
+		x.leaf("RoleName", rs.Name)
+		x.leaf("PolicyName", pname)
+		x.leaf("PolicyDocument", policyEscape(doc))
+		return x.result(), nil
+	})
 }
 
 func (s *Server) iamDeleteRolePolicy(req *request) (any, *apiError) {
-	name, e := requireRoleName(req)
-	if e != nil {
-		return nil, e
-	}
-	pname, e := requirePolicyName(req)
-	if e != nil {
-		return nil, e
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rs, e := s.findRole(req, name)
-	if e != nil {
-		return nil, e
-	}
-	if _, ok := rs.InlinePolicies[pname]; !ok {
-		return nil, apiErrf(404, "NoSuchEntity", "The role policy with name %s cannot be found.", pname)
-	}
-	delete(rs.InlinePolicies, pname)
-	return xmlResult{noResult: true}, nil
+	var pname string
+	check := func() (e *apiError) { pname, e = requirePolicyName(req); return e }
+	return s.withRole(req, check, func(rs *roleState) (any, *apiError) {
+		if _, ok := rs.InlinePolicies[pname]; !ok {
+			return nil, apiErrf(404, "NoSuchEntity", "The role policy with name %s cannot be found.", pname)
+		}
+		delete(rs.InlinePolicies, pname)
+		return xmlResult{noResult: true}, nil
+	})
 }
 
 func (s *Server) iamListRolePolicies(req *request) (any, *apiError) {
-	name, e := requireRoleName(req)
-	if e != nil {
-		return nil, e
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rs, e := s.findRole(req, name)
-	if e != nil {
-		return nil, e
-	}
-	names := make([]string, 0, len(rs.InlinePolicies))
-	for n := range rs.InlinePolicies {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	from, to, next, e := page(req, len(names))
-	if e != nil {
-		return nil, e
-	}
-	var x xb
-	x.open("PolicyNames")
-	for _, n := range names[from:to] {
-		x.leaf("member", n)
-	}
-	x.close("PolicyNames")
-	pageTail(&x, next)
-	return x.result(), nil
+	return s.withRole(req, nil, func(rs *roleState) (any, *apiError) {
+		names := make([]string, 0, len(rs.InlinePolicies))
+		for n := range rs.InlinePolicies {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		from, to, next, e := page(req, len(names))
+		if e != nil {
+			return nil, e
+		}
+		var x xb
+		x.open("PolicyNames")
+		for _, n := range names[from:to] {
+			x.leaf("member", n)
+		}
+		x.close("PolicyNames")
+		pageTail(&x, next)
+		return x.result(), nil
+	})
 }
 
 func (s *Server) iamPutRolePermissionsBoundary(req *request) (any, *apiError) {
-	name, e := requireRoleName(req)
-	if e != nil {
-		return nil, e
-	}
 	arn := param(req, "PermissionsBoundary")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if e := s.checkPolicyARN(arn, "permissionsBoundary"); e != nil {
-		return nil, e
-	}
-	rs, e := s.findRole(req, name)
-	if e != nil {
-		return nil, e
-	}
-	rs.PermissionsBoundary = arn
-	return xmlResult{noResult: true}, nil
+	check := func() *apiError { return s.checkPolicyARN(arn, "permissionsBoundary") }
+	return s.withRole(req, check, func(rs *roleState) (any, *apiError) {
+		rs.PermissionsBoundary = arn
+		return xmlResult{noResult: true}, nil
+	})
 }
 
 func (s *Server) iamDeleteRolePermissionsBoundary(req *request) (any, *apiError) {
-	name, e := requireRoleName(req)
-	if e != nil {
-		return nil, e
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rs, e := s.findRole(req, name)
-	if e != nil {
-		return nil, e
-	}
-	rs.PermissionsBoundary = ""
-	return xmlResult{noResult: true}, nil
+	return s.withRole(req, nil, func(rs *roleState) (any, *apiError) {
+		rs.PermissionsBoundary = ""
+		return xmlResult{noResult: true}, nil
+	})
 }

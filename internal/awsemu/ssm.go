@@ -105,6 +105,17 @@ func resolveSetting(req *request, raw *string) (string, *apiError) {
 	return id, nil
 }
 
+// ssmDecodeSetting decodes a request that names one service setting and
+// resolves its SettingId to the short ID.
+func (s *Server) ssmDecodeSetting(req *request) (ssmInput, string, *apiError) {
+	in, e := s.ssmDecode(req)
+	if e != nil {
+		return in, "", e
+	}
+	id, e := resolveSetting(req, in.SettingID)
+	return in, id, e
+}
+
 func settingARN(req *request, id string) string {
 	return fmt.Sprintf("arn:%s:ssm:%s:%s:servicesetting%s", partitionOf(req.region), req.region, req.account, id)
 }
@@ -124,11 +135,7 @@ func wireSetting(req *request, id string, st *settingState) ssmServiceSetting {
 }
 
 func (s *Server) ssmGetServiceSetting(req *request) (any, *apiError) {
-	in, e := s.ssmDecode(req)
-	if e != nil {
-		return nil, e
-	}
-	id, e := resolveSetting(req, in.SettingID)
+	_, id, e := s.ssmDecodeSetting(req)
 	if e != nil {
 		return nil, e
 	}
@@ -142,11 +149,7 @@ func tooManyUpdates() *apiError {
 }
 
 func (s *Server) ssmUpdateServiceSetting(req *request) (any, *apiError) {
-	in, e := s.ssmDecode(req)
-	if e != nil {
-		return nil, e
-	}
-	id, e := resolveSetting(req, in.SettingID)
+	in, id, e := s.ssmDecodeSetting(req)
 	if e != nil {
 		return nil, e
 	}
@@ -197,11 +200,7 @@ func (s *Server) modify(req *request, st *settingState, value, status string) {
 }
 
 func (s *Server) ssmResetServiceSetting(req *request) (any, *apiError) {
-	in, e := s.ssmDecode(req)
-	if e != nil {
-		return nil, e
-	}
-	id, e := resolveSetting(req, in.SettingID)
+	_, id, e := s.ssmDecodeSetting(req)
 	if e != nil {
 		return nil, e
 	}
