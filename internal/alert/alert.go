@@ -19,9 +19,12 @@ import (
 
 // Severity values, for subscription filters on the "severity" attribute.
 const (
-	// SeverityHigh: a repair or a read failed; the state may still be wrong.
+	// SeverityHigh: a repair or a read failed, so the state may still be
+	// wrong; or extra privileges on the role were left in place (detect mode
+	// or a check), and the role reaches every instance.
 	SeverityHigh = "high"
-	// SeverityMedium: drift was found (repaired or not).
+	// SeverityMedium: drift was found and repaired, or left in place
+	// without widening what the role may do.
 	SeverityMedium = "medium"
 	// SeverityLow: someone tried to change DHMC and AWS refused.
 	SeverityLow = "low"
@@ -93,12 +96,32 @@ func classify(r *dhmc.Report) (outcome, severity string) {
 		return OutcomeFailed, SeverityHigh
 	case slices.ContainsFunc(r.Results, func(x dhmc.Result) bool { return x.Outcome == dhmc.OutcomeDone }):
 		return OutcomeRepaired, SeverityMedium
+	case slices.ContainsFunc(r.Results, escalationLeft):
+		return OutcomeDetected, SeverityHigh
 	case len(r.Results) > 0:
 		return OutcomeDetected, SeverityMedium
 	case r.Cause.ErrorCode != "":
 		return OutcomeDenied, SeverityLow
 	}
 	return "", ""
+}
+
+// escalationLeft reports a finding that widens what the role (and so every
+// instance in the account) may do, or who may assume it, and that was not
+// repaired: this is a privilege escalation in progress, worth paging for.
+func escalationLeft(x dhmc.Result) bool {
+	if x.Outcome == dhmc.OutcomeDone {
+		return false
+	}
+	switch x.Kind {
+	case dhmc.KindUnexpectedManagedPolicy, dhmc.KindUnexpectedInlinePolicy, dhmc.KindTrustPolicyDrift:
+		return true
+	case dhmc.KindPermissionsBoundaryDrift:
+		// A removed or different boundary can widen the role; adding one
+		// where none is wanted cannot.
+		return x.Action == dhmc.ActionPutPermissionsBoundary
+	}
+	return false
 }
 
 // subject is short enough for a phone's lock screen: what happened, where,
