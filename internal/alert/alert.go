@@ -142,7 +142,7 @@ func subject(r *dhmc.Report, outcome string) string {
 		s = fmt.Sprintf("DHMC drift detected (not repaired) %s of %s", where(places(r.Results, nil)), acct)
 	case OutcomeDenied:
 		target := "DHMC role in"
-		if settingEvent(r.Cause.EventName) {
+		if r.Cause.SettingEvent() {
 			target = "DHMC setting in " + r.Cause.Region + " of"
 		}
 		s = fmt.Sprintf("Denied attempt on %s %s", target, acct)
@@ -217,17 +217,6 @@ func clampSubject(s string) string {
 		b = append(b[:MaxSubject-3], "..."...)
 	}
 	return string(b)
-}
-
-// settingEvent reports whether a CloudTrail event name is one of SSM's DHMC
-// calls (the others that reach the function are IAM calls on the role).
-func settingEvent(name string) bool {
-	switch name {
-	case "UpdateServiceSetting", "ResetServiceSetting",
-		"RegisterDefaultHostManagementConfiguration", "DeregisterDefaultHostManagementConfiguration":
-		return true
-	}
-	return false
 }
 
 func orUnknown(s string) string {

@@ -35,7 +35,7 @@ func roleResult(o dhmc.Outcome) dhmc.Result {
 }
 
 func ctCause() dhmc.Cause {
-	return dhmc.Cause{Trigger: "cloudtrail", EventName: "DetachRolePolicy", EventID: "e3a9c1d2-0007", EventTime: "2026-03-10T09:14:03Z",
+	return dhmc.Cause{Trigger: "cloudtrail", EventName: "DetachRolePolicy", EventSource: dhmc.EventSourceIAM, EventID: "e3a9c1d2-0007", EventTime: "2026-03-10T09:14:03Z",
 		Region: "us-east-1", Actor: "user alice", ActorARN: "arn:aws:iam::123456789012:user/alice", ActorType: "IAMUser",
 		SourceIP: "203.0.113.10", UserAgent: "aws-cli/2.22.4"}
 }
@@ -67,7 +67,7 @@ func TestComposeSubjectAndAttributes(t *testing.T) {
 	denied.Cause = ctCause()
 	denied.Cause.ErrorCode, denied.Cause.ErrorMsg = "AccessDenied", "not authorized"
 	deniedSetting := report("enforce")
-	deniedSetting.Cause = dhmc.Cause{Trigger: "cloudtrail", EventName: "ResetServiceSetting", Region: "eu-west-1", ErrorCode: "AccessDenied"}
+	deniedSetting.Cause = dhmc.Cause{Trigger: "cloudtrail", EventName: "ResetServiceSetting", EventSource: dhmc.EventSourceSSM, Region: "eu-west-1", ErrorCode: "AccessDenied"}
 	roleErr := report("enforce", settingResult("eu-west-1", dhmc.OutcomeDone))
 	roleErr.Errors = []dhmc.RegionError{{Region: "iam", Error: "reading role: throttled"}}
 
@@ -168,7 +168,7 @@ func TestComposeSweepFindingOnRoleSaysWhoIsUnknown(t *testing.T) {
 func TestComposeSettingEventDoesNotBlameCallerForRole(t *testing.T) {
 	r := report("enforce", roleResult(dhmc.OutcomeDone))
 	r.Cause = ctCause()
-	r.Cause.EventName, r.Cause.Region = "ResetServiceSetting", "eu-west-1"
+	r.Cause.EventName, r.Cause.EventSource, r.Cause.Region = "ResetServiceSetting", dhmc.EventSourceSSM, "eu-west-1"
 	m, _ := Compose(r)
 	if strings.Contains(m.Body, "Changed by: user alice") {
 		t.Errorf("a setting event's caller is named as the role's changer:\n%s", m.Body)

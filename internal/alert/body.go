@@ -138,8 +138,8 @@ func changedBy(x dhmc.Result, c dhmc.Cause) string {
 		return who
 	}
 	if c.Trigger == "cloudtrail" && c.Actor != "" {
-		sameThing := (x.Region == "" && !settingEvent(c.EventName)) ||
-			(x.Region != "" && x.Region == c.Region && settingEvent(c.EventName))
+		sameThing := (x.Region == "" && !c.SettingEvent()) ||
+			(x.Region != "" && x.Region == c.Region && c.SettingEvent())
 		if sameThing {
 			return joinNonEmpty(" ", c.Actor, prefixed("at ", c.EventTime), prefixed("from ", c.SourceIP), prefixed("using ", c.UserAgent))
 		}

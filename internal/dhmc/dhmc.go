@@ -254,9 +254,12 @@ type Result struct {
 type Cause struct {
 	Trigger   string `json:"trigger"` // cloudtrail | schedule | manual
 	EventName string `json:"eventName,omitempty"`
-	EventID   string `json:"eventId,omitempty"`
-	EventTime string `json:"eventTime,omitempty"`
-	Region    string `json:"region,omitempty"` // detail.awsRegion
+	// EventSource is the CloudTrail service endpoint, EventSourceSSM or
+	// EventSourceIAM: whether the event touched the setting or the role.
+	EventSource string `json:"eventSource,omitempty"`
+	EventID     string `json:"eventId,omitempty"`
+	EventTime   string `json:"eventTime,omitempty"`
+	Region      string `json:"region,omitempty"` // detail.awsRegion
 	// Actor is a readable "who" ("user alice", "role Admin (session bob@example.com)", "root", "service config.amazonaws.com").
 	Actor     string `json:"actor,omitempty"`
 	ActorARN  string `json:"actorArn,omitempty"`
@@ -266,6 +269,16 @@ type Cause struct {
 	ErrorCode string `json:"errorCode,omitempty"`
 	ErrorMsg  string `json:"errorMessage,omitempty"`
 }
+
+// CloudTrail event sources of the calls that touch DHMC.
+const (
+	EventSourceSSM = "ssm.amazonaws.com"
+	EventSourceIAM = "iam.amazonaws.com"
+)
+
+// SettingEvent reports whether the cause is a call on the service setting
+// (as opposed to the role).
+func (c Cause) SettingEvent() bool { return c.EventSource == EventSourceSSM }
 
 // RegionError is a Region that could not be read or repaired as a whole.
 type RegionError struct {

@@ -98,18 +98,19 @@ func parseCloudTrail(env events.EventBridgeEvent, cfg Config) (Request, error) {
 	}
 
 	r := Request{Cause: dhmc.Cause{
-		Trigger:   TriggerCloudTrail,
-		EventName: d.EventName,
-		EventID:   d.EventID,
-		EventTime: d.EventTime,
-		Region:    d.AWSRegion,
-		Actor:     d.UserIdentity.actor(d.RecipientAccountID),
-		ActorARN:  d.UserIdentity.ARN,
-		ActorType: d.UserIdentity.Type,
-		SourceIP:  d.SourceIPAddress,
-		UserAgent: d.UserAgent,
-		ErrorCode: d.ErrorCode,
-		ErrorMsg:  d.ErrorMessage,
+		Trigger:     TriggerCloudTrail,
+		EventName:   d.EventName,
+		EventSource: d.EventSource,
+		EventID:     d.EventID,
+		EventTime:   d.EventTime,
+		Region:      d.AWSRegion,
+		Actor:       d.UserIdentity.actor(d.RecipientAccountID),
+		ActorARN:    d.UserIdentity.ARN,
+		ActorType:   d.UserIdentity.Type,
+		SourceIP:    d.SourceIPAddress,
+		UserAgent:   d.UserAgent,
+		ErrorCode:   d.ErrorCode,
+		ErrorMsg:    d.ErrorMessage,
 	}}
 	if r.Cause.ActorARN == "" {
 		r.Cause.ActorARN = d.UserIdentity.InvokedBy
