@@ -202,7 +202,6 @@ func ReportOf(payload []byte) (status string, r *dhmc.Report, err error) {
 	var resp struct {
 		Status string       `json:"status"`
 		Report *dhmc.Report `json:"report"`
-		Mode   string       `json:"mode"`
 	}
 	if err := json.Unmarshal(payload, &resp); err != nil {
 		return "", nil, fmt.Errorf("decoding invocation result %s: %w", payload, err)
