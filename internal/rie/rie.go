@@ -66,10 +66,24 @@ type Instance struct {
 	client    *http.Client
 }
 
+// errPortTaken is a start that lost the race for a port it was handed.
+var errPortTaken = errors.New("a port was taken before aws-lambda-rie could bind it")
+
 // Start launches RIE on two free loopback ports (its invoke endpoint and the
 // runtime API the bootstrap polls, so several instances can run at once) and
-// waits until it accepts invocations.
+// waits until it accepts invocations. A free port can be taken by another
+// process between being found and being bound (tests run in parallel), so a
+// start that fails that way is tried again on new ports, a few times.
 func Start(ctx context.Context, o Options) (*Instance, error) {
+	for attempt := 1; ; attempt++ {
+		in, err := start(ctx, o)
+		if !errors.Is(err, errPortTaken) || attempt == 5 {
+			return in, err
+		}
+	}
+}
+
+func start(ctx context.Context, o Options) (*Instance, error) {
 	invokeAddr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -112,6 +126,9 @@ func Start(ctx context.Context, o Options) (*Instance, error) {
 		}
 		select {
 		case <-in.done:
+			if strings.Contains(logs.String(), "address already in use") {
+				return nil, fmt.Errorf("%w: %s", errPortTaken, logs.String())
+			}
 			return nil, fmt.Errorf("aws-lambda-rie exited at start: %s", logs.String())
 		case <-ctx.Done():
 			in.Close()
