@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -418,7 +419,7 @@ func TestBadConfigurationFailsInit(t *testing.T) {
 	if err == nil && res.Err() == nil {
 		t.Fatalf("a function with a bad DHMC_MODE answered %s", res.Payload)
 	}
-	if !strings.Contains(sb.Fn.Logs(), "DHMC_MODE") {
+	if !sb.Fn.WaitForLog("DHMC_MODE", 5*time.Second) {
 		t.Errorf("init failure does not name DHMC_MODE:\n%s", sb.Fn.Logs())
 	}
 	if n := len(emu.Calls()); n != 0 {

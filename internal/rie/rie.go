@@ -191,9 +191,24 @@ func (in *Instance) Logs() string { return in.logs.String() }
 
 var initReport = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
 
+// WaitForLog waits, up to timeout, until the logs contain substr. Output
+// reaches the logs through a pipe, so a line printed just before an
+// invocation returned may arrive just after it.
+func (in *Instance) WaitForLog(substr string, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for !strings.Contains(in.Logs(), substr) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
+}
+
 // InitDuration is the function's init time as RIE measured it. RIE's REPORT
 // line's "Init Duration" is wrong; its INIT REPORT line is right.
 func (in *Instance) InitDuration() (time.Duration, bool) {
+	in.WaitForLog("INIT REPORT", 2*time.Second)
 	m := initReport.FindStringSubmatch(in.Logs())
 	if m == nil {
 		return 0, false
