@@ -6,19 +6,27 @@ import "strings"
 // for a permission set: AWSReservedSSO_<PermissionSet>_<16 hex digits>.
 const ssoRolePrefix = "AWSReservedSSO_"
 
+// LastModifiedBySystem is what SSM answers as a setting's LastModifiedUser
+// whoever changed it; UnknownActor is how that reads.
+const (
+	LastModifiedBySystem = "System"
+	UnknownActor         = "unknown — see CloudTrail (SSM records every change as System)"
+)
+
 // Who turns the ARN of an IAM or STS principal into a short, readable "who"
 // for on-call: "user alice", "role Deployer (session ci-1234)",
 // "SSO user alice@example.com (permission set AdministratorAccess)",
 // "root of account 123456789012", "federated user bob", "service
-// config.amazonaws.com". SSM's LastModifiedUser "System" reads "AWS (System)".
+// config.amazonaws.com". SSM's LastModifiedUser "System" reads as unknown:
+// real SSM answers it even right after a customer's change (dhmc-facts §9).
 // Anything it does not recognise comes back unchanged, so nothing is hidden.
 func Who(arn string) string {
 	arn = strings.TrimSpace(arn)
 	if arn == "" {
 		return ""
 	}
-	if arn == "System" {
-		return "AWS (System)"
+	if arn == LastModifiedBySystem {
+		return UnknownActor
 	}
 	if !strings.HasPrefix(arn, "arn:") {
 		if strings.HasSuffix(arn, ".amazonaws.com") {

@@ -10,7 +10,7 @@ func TestWhoNamesEachKindOfPrincipal(t *testing.T) {
 		name, arn, want string
 	}{
 		{"empty", "", ""},
-		{"ssm system", "System", "AWS (System)"},
+		{"ssm system", "System", UnknownActor},
 		{"iam user", "arn:aws:iam::123456789012:user/alice", "user alice"},
 		{"iam user with path", "arn:aws:iam::123456789012:user/ops/alice", "user alice"},
 		{"root", "arn:aws:iam::123456789012:root", "root of account 123456789012"},

@@ -2,7 +2,6 @@ package dhmc
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -10,49 +9,379 @@ import (
 const StatusPendingUpdate = "PendingUpdate"
 
 // Plan compares what was read with what is desired and returns one finding
-// per difference, role findings first, then settings in the order observed.
+// per difference: the desired roles first (in name order), then the other
+// roles settings name, then the settings in the order observed, then
+// unreachable Regions and watched policies. Role findings come first because
+// repairs follow this order: a setting is written after its role is right.
+//
+// Plan never lets a setting be pointed at a role it has not seen: a write
+// whose role was not read at exactly the configured path and name is
+// planned with Blocked set (a role that is missing is created first, and the
+// executor verifies it by reading it back). A setting that names another
+// manager's working role (RecogniseManager) is left alone as
+// managed-elsewhere unless d.TakeOver; one that names a role with more
+// privileges than allowed is drift whoever seems to own it.
+//
 // It is pure: no AWS, no clock. It fails only when a policy document cannot
 // be read, so that nothing is repaired on a guess.
 func Plan(d Desired, o Observed) ([]Finding, error) {
+	p := planner{d: d, o: o, needed: map[string]bool{}}
+	settings := make([]Finding, 0, len(o.Settings))
+	for _, s := range o.Settings {
+		f, ok, err := p.setting(s)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			settings = append(settings, f)
+		}
+	}
 	var out []Finding
-	roleMissing := false
-	if o.Role != nil {
-		rf, err := planRole(d, *o.Role)
+	regions := make([]string, len(o.Settings))
+	for i, s := range o.Settings {
+		regions[i] = s.Region
+	}
+	for _, name := range sortedFold(d.RoleNames(regions)) {
+		rf, err := p.desiredRole(name, len(o.Settings) == 0)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, rf...)
-		roleMissing = !o.Role.Exists
 	}
-	want := d.SettingValue()
-	for _, s := range o.Settings {
-		f := Finding{
-			Region:           s.Region,
-			Observed:         s.Value,
-			Desired:          want,
-			LastModifiedUser: s.LastModifiedUser,
-			LastModifiedDate: s.LastModifiedDate,
-		}
-		got := NormalizeSettingValue(d, s.Value)
-		switch {
-		case s.Status == StatusPendingUpdate:
-			// Someone's change is being applied: look again next time.
-			f.Kind, f.Action = KindSettingPending, ActionNone
-		case got == "":
-			f.Kind, f.Action = KindSettingDisabled, ActionUpdateSetting
-		case got != want:
-			f.Kind, f.Action = KindSettingWrongRole, ActionUpdateSetting
-		case roleMissing:
-			// Writing the value again after the role is created makes the
-			// repair wait until SSM can see the new role.
-			f.Kind, f.Action = KindSettingRoleMissing, ActionUpdateSetting
-		default:
-			continue
-		}
-		out = append(out, f)
+	out = append(out, p.foreign...)
+	out = append(out, settings...)
+	for _, u := range o.Unreachable {
+		out = append(out, Finding{
+			Kind: KindRegionUnreachable, Region: u.Region, Role: d.RoleNameIn(u.Region),
+			Observed: u.Error, Desired: "readable by the guard", Action: ActionNone,
+		})
+	}
+	for _, pol := range o.Policies {
+		out = append(out, Finding{
+			Kind: KindAllowedPolicyChanged, Target: pol.ARN,
+			Observed: "default version " + pol.DefaultVersion, Desired: "a default version a person has reviewed",
+			Action: ActionNone, Document: CompactPolicy(pol.Document),
+		})
 	}
 	return out, nil
 }
+
+type planner struct {
+	d Desired
+	o Observed
+	// needed are the desired roles (lower-cased) that a setting names or
+	// will be written to: a missing one must be created.
+	needed map[string]bool
+	// foreign are findings on roles the settings name that are not the
+	// configured ones; each role once.
+	foreign     []Finding
+	foreignSeen map[string]roleVerdict
+}
+
+// setting plans one Region's setting; false means it is as desired.
+func (p *planner) setting(s SettingState) (Finding, bool, error) {
+	d := p.d
+	role := d.RoleNameIn(s.Region)
+	want := d.SettingValueIn(s.Region)
+	f := Finding{
+		Region: s.Region, Role: role, Observed: s.Value, Desired: want,
+		LastModifiedUser: s.LastModifiedUser, LastModifiedDate: s.LastModifiedDate,
+	}
+	got := NormalizeSettingValue(d, s.Value)
+	ours, ourRead := p.o.Role(role)
+	switch {
+	case s.Status == StatusPendingUpdate:
+		// Someone's change is being applied: look again next time.
+		f.Kind, f.Action = KindSettingPending, ActionNone
+		return f, true, nil
+	case got == "":
+		f.Kind, f.Action = KindSettingDisabled, ActionUpdateSetting
+		p.write(&f)
+		return f, true, nil
+	case got == want:
+		switch {
+		case ourRead && !ours.Exists:
+			// Writing the value again after the role is created makes the
+			// repair wait until SSM can see the new role.
+			f.Kind, f.Action = KindSettingRoleMissing, ActionUpdateSetting
+			p.write(&f)
+			return f, true, nil
+		case ourRead && ours.Path != d.RolePath:
+			f.Kind, f.Action = KindSettingRoleMissing, ActionUpdateSetting
+			p.write(&f)
+			return f, true, nil
+		}
+		return f, false, nil
+	}
+
+	f.Kind, f.Action = KindSettingWrongRole, ActionUpdateSetting
+	path, name := splitSettingValue(got)
+	if strings.EqualFold(name, role) {
+		if ourRead && ours.Exists && ours.Path == path {
+			// The setting names the role where it really is; only the
+			// configured path differs. Rewriting would name a role that
+			// cannot exist (role names are unique across paths).
+			if m, ok := RecogniseManager(ours, s.Region); ok {
+				v, err := assessRole(d, ours, false)
+				if err != nil {
+					return Finding{}, false, err
+				}
+				f.Manager = m
+				if v.working && !v.escalated {
+					f.Kind, f.Action = KindManagedElsewhere, ActionNone
+					f.Adopt = FormatParameters(AdoptParameters(ours, s.Region))
+					return f, true, nil
+				}
+			}
+			f.Blocked = fmt.Sprintf("the setting names role %s at path %s, where it is; IAM cannot move a role: set RolePath=%s to adopt it, or delete the role so the guard recreates it at %s",
+				ours.Name, ours.Path, ours.Path, d.RolePath)
+			f.Adopt = FormatParameters(AdoptParameters(ours, s.Region))
+			return f, true, nil
+		}
+		p.write(&f)
+		return f, true, nil
+	}
+	if name == "" {
+		// An ARN of another account or partition: no role here to check.
+		p.write(&f)
+		return f, true, nil
+	}
+
+	v, err := p.foreignRole(name, path, s.Region)
+	if err != nil {
+		return Finding{}, false, err
+	}
+	f.Manager = v.manager
+	switch {
+	case v.unread != "":
+		f.Blocked = fmt.Sprintf("role %s, which the setting names, could not be read (%s): the guard does not replace a setting whose role it could not check", name, v.unread)
+	case v.escalated:
+		// More privileges than allowed reach every instance: take them away
+		// by pointing the setting at the configured role, whoever owns it.
+		p.write(&f)
+	case v.working && v.manager != "" && !d.TakeOver:
+		f.Kind, f.Action = KindManagedElsewhere, ActionNone
+		f.Adopt = FormatParameters(AdoptParameters(v.role, s.Region))
+	default:
+		p.write(&f)
+	}
+	return f, true, nil
+}
+
+// write marks f's role as needed and blocks f when the role is known to be
+// unusable: the setting will only ever name a role read at exactly the
+// configured path and name (a missing one is created and read back first).
+func (p *planner) write(f *Finding) {
+	key := strings.ToLower(f.Role)
+	p.needed[key] = true
+	if e, bad := p.o.RoleError(f.Role); bad {
+		f.Blocked = fmt.Sprintf("role %s could not be read (%s): the guard never points a setting at a role it has not verified", f.Role, e)
+		return
+	}
+	r, read := p.o.Role(f.Role)
+	switch {
+	case !read:
+		f.Blocked = fmt.Sprintf("role %s was not read in this run: the guard never points a setting at a role it has not verified", f.Role)
+	case r.Exists && r.Path != p.d.RolePath:
+		f.Blocked = fmt.Sprintf("role %s exists at path %s, not %s (role-path-mismatch): the setting would name a role that does not exist", r.Name, r.Path, p.d.RolePath)
+	}
+}
+
+// desiredRole plans a configured role. A missing role is created only when
+// a setting needs it (or no setting could be compared), so that a Region
+// managed elsewhere gets no role it would never use.
+func (p *planner) desiredRole(name string, noSettings bool) ([]Finding, error) {
+	r, read := p.o.Role(name)
+	if !read {
+		return nil, nil
+	}
+	d := p.d
+	if !r.Exists {
+		if !p.needed[strings.ToLower(name)] && !noSettings {
+			return nil, nil
+		}
+		// Creating the role repairs everything else about it at once.
+		return []Finding{{
+			Kind: KindRoleMissing, Role: name, Observed: "absent", Desired: d.RoleARNIn(regionOf(d, name)), Action: ActionCreateRole,
+		}}, nil
+	}
+	v, err := assessRole(d, r, true)
+	if err != nil {
+		return nil, err
+	}
+	if r.Path != d.RolePath {
+		if m, ok := RecogniseManager(r, regionOf(d, name)); ok {
+			// Another manager's role holds the name: the guard can neither
+			// create its own nor change this one. Only what widens it is
+			// worth a finding.
+			me := Finding{
+				Kind: KindManagedElsewhere, Role: name, Observed: r.Path, Desired: d.RolePath, Action: ActionNone,
+				Manager: m, Adopt: FormatParameters(AdoptParameters(r, regionOf(d, name))),
+			}
+			out := []Finding{me}
+			for _, f := range v.findings {
+				if escalates(f) {
+					f.Action, f.Manager = ActionNone, m
+					f.Blocked = fmt.Sprintf("role %s belongs to %s, at path %s outside the configured %s: the guard may not change it", r.Name, m, r.Path, d.RolePath)
+					out = append(out, f)
+				}
+			}
+			return out, nil
+		}
+		blocked := fmt.Sprintf("role %s is at path %s, outside the configured %s: the guard may only change the role at the configured path", r.Name, r.Path, d.RolePath)
+		for i := range v.findings {
+			v.findings[i].Blocked = blocked
+		}
+		pm := Finding{
+			Kind: KindRolePathMismatch, Role: name, Observed: r.Path, Desired: d.RolePath, Action: ActionNone,
+			Blocked: fmt.Sprintf("IAM cannot move role %s from %s to %s: set RolePath=%s to adopt it, or delete it so the guard recreates it at %s",
+				r.Name, r.Path, d.RolePath, r.Path, d.RolePath),
+			Adopt: "RolePath=" + r.Path,
+		}
+		return append([]Finding{pm}, v.findings...), nil
+	}
+	return v.findings, nil
+}
+
+// foreignRole judges, once per run, a role a setting names that is not the
+// configured one.
+func (p *planner) foreignRole(name, path, region string) (roleVerdict, error) {
+	key := strings.ToLower(name)
+	if v, ok := p.foreignSeen[key]; ok {
+		return v, nil
+	}
+	if p.foreignSeen == nil {
+		p.foreignSeen = map[string]roleVerdict{}
+	}
+	var v roleVerdict
+	if e, bad := p.o.RoleError(name); bad {
+		v.unread = e
+	} else if r, read := p.o.Role(name); !read {
+		v.unread = "it was not read in this run"
+	} else if r.Exists && r.Path == path {
+		var err error
+		if v, err = assessRole(p.d, r, false); err != nil {
+			return roleVerdict{}, err
+		}
+		v.manager, _ = RecogniseManager(r, region)
+		blocked := fmt.Sprintf("role %s is not the configured role: the guard writes only to %s; the setting is pointed there instead", r.Name, p.d.RoleName)
+		for _, f := range v.findings {
+			if escalates(f) {
+				f.Blocked, f.Manager = blocked, v.manager
+				p.foreign = append(p.foreign, f)
+			}
+		}
+	}
+	p.foreignSeen[key] = v
+	return v, nil
+}
+
+// roleVerdict is what assessRole found.
+type roleVerdict struct {
+	role     RoleState
+	findings []Finding
+	// working: SSM may assume the role and it carries the managed policy.
+	working bool
+	// escalated: the role lets more in, or may do more, than allowed.
+	escalated bool
+	manager   string
+	unread    string
+}
+
+// assessRole checks a role's trust and privileges. ours says whether the
+// findings get repair actions (the configured role) or none (another's).
+func assessRole(d Desired, r RoleState, ours bool) (roleVerdict, error) {
+	v := roleVerdict{role: r}
+	add := func(f Finding) {
+		f.Role = r.Name
+		if !ours {
+			f.Action = ActionNone
+		}
+		v.findings = append(v.findings, f)
+	}
+	trust, err := CheckTrust(r.TrustPolicy, d)
+	if err != nil {
+		return roleVerdict{}, fmt.Errorf("reading trust policy of role %s: %w", r.Name, err)
+	}
+	if len(trust.Drift) > 0 {
+		add(Finding{
+			Kind: KindTrustPolicyDrift, Observed: CompactPolicy(r.TrustPolicy), Desired: trust.Repaired,
+			Action: ActionUpdateTrustPolicy, Target: strings.Join(trust.Drift, "; "),
+		})
+	}
+	if len(trust.Unrecognised) > 0 {
+		add(Finding{
+			Kind: KindTrustPolicyUnrecognised, Observed: CompactPolicy(r.TrustPolicy),
+			Desired: "conditions the guard can verify", Action: ActionNone, Target: strings.Join(trust.Unrecognised, "; "),
+		})
+	}
+	required := d.ManagedPolicyARN()
+	hasRequired := containsFold(r.AttachedPolicyARNs, required)
+	if !hasRequired {
+		add(Finding{
+			Kind: KindManagedPolicyMissing, Observed: "not attached", Desired: required,
+			Action: ActionAttachPolicy, Target: required,
+		})
+	}
+	allowed := d.AllowedPolicyARNs()
+	for _, arn := range sorted(r.AttachedPolicyARNs) {
+		if !containsFold(allowed, arn) {
+			add(Finding{
+				Kind: KindUnexpectedManagedPolicy, Observed: arn, Desired: "not attached",
+				Action: ActionDetachPolicy, Target: arn,
+			})
+		}
+	}
+	for _, name := range sorted(r.InlinePolicyNames) {
+		add(Finding{
+			Kind: KindUnexpectedInlinePolicy, Observed: name, Desired: "no inline policies",
+			Action: ActionDeleteInlinePolicy, Target: name,
+		})
+	}
+	// Another manager's boundary only narrows its role; only ours must match.
+	if ours && r.PermissionsBoundaryARN != d.PermissionsBoundaryARN {
+		f := Finding{
+			Kind: KindPermissionsBoundaryDrift, Observed: orNone(r.PermissionsBoundaryARN),
+			Desired: orNone(d.PermissionsBoundaryARN),
+		}
+		if d.PermissionsBoundaryARN == "" {
+			f.Action, f.Target = ActionDeleteBoundary, r.PermissionsBoundaryARN
+		} else {
+			f.Action, f.Target = ActionPutPermissionsBoundary, d.PermissionsBoundaryARN
+		}
+		add(f)
+	}
+	for _, f := range v.findings {
+		if escalates(f) {
+			v.escalated = true
+		}
+	}
+	v.working = hasRequired && len(trust.Drift) == 0
+	return v, nil
+}
+
+// escalates reports a finding that widens what the role (and so every
+// instance in the account) may do, or who may assume it.
+func escalates(f Finding) bool {
+	switch f.Kind {
+	case KindUnexpectedManagedPolicy, KindUnexpectedInlinePolicy, KindAllowedPolicyChanged:
+		return true
+	case KindTrustPolicyDrift:
+		// A trust policy that only names another account keeps SSM out
+		// (DHMC breaks) without letting anyone else in.
+		return strings.Contains(f.Target, " lets ") || strings.Contains(f.Target, " allows ") ||
+			strings.Contains(f.Target, "NotPrincipal") || strings.Contains(f.Target, "NotAction")
+	case KindPermissionsBoundaryDrift:
+		// A removed or different boundary can widen the role; adding one
+		// where none is wanted cannot.
+		return f.Action == ActionPutPermissionsBoundary
+	}
+	return false
+}
+
+// Escalates reports whether leaving f in place leaves privileges that reach
+// every instance: what on-call must be woken for.
+func Escalates(f Finding) bool { return escalates(f) }
 
 // NormalizeSettingValue returns a setting value as path+name without the
 // leading slash, the form SSM stores, or "" when DHMC is off. A role ARN in
@@ -73,75 +402,25 @@ func NormalizeSettingValue(d Desired, v string) string {
 	return strings.TrimPrefix(v, "/")
 }
 
-func planRole(d Desired, r RoleState) ([]Finding, error) {
-	if !r.Exists {
-		// Creating the role repairs everything else about it at once.
-		return []Finding{{
-			Kind: KindRoleMissing, Observed: "absent", Desired: d.RoleARN(), Action: ActionCreateRole,
-		}}, nil
+// splitSettingValue splits a normalised value into the role's path and
+// name; an ARN (another account or partition) has no name here.
+func splitSettingValue(v string) (path, name string) {
+	if strings.HasPrefix(v, "arn:") {
+		return "", ""
 	}
-	var out []Finding
-	if r.Path != "" && r.Path != d.RolePath {
-		out = append(out, Finding{
-			Kind: KindRolePathMismatch, Observed: r.Path, Desired: d.RolePath, Action: ActionNone,
-		})
+	i := strings.LastIndexByte(v, '/')
+	if i < 0 {
+		return "/", v
 	}
-	same, err := SamePolicy(r.TrustPolicy, d.TrustPolicy())
-	if err != nil {
-		return nil, fmt.Errorf("reading trust policy of role %s: %w", d.RoleName, err)
-	}
-	if !same {
-		out = append(out, Finding{
-			Kind: KindTrustPolicyDrift, Observed: CompactPolicy(r.TrustPolicy), Desired: d.TrustPolicy(),
-			Action: ActionUpdateTrustPolicy,
-		})
-	}
-	required := d.ManagedPolicyARN()
-	if !slices.Contains(r.AttachedPolicyARNs, required) {
-		out = append(out, Finding{
-			Kind: KindManagedPolicyMissing, Observed: "not attached", Desired: required,
-			Action: ActionAttachPolicy, Target: required,
-		})
-	}
-	allowed := d.AllowedPolicyARNs()
-	for _, arn := range sorted(r.AttachedPolicyARNs) {
-		if !slices.Contains(allowed, arn) {
-			out = append(out, Finding{
-				Kind: KindUnexpectedManagedPolicy, Observed: arn, Desired: "not attached",
-				Action: ActionDetachPolicy, Target: arn,
-			})
-		}
-	}
-	for _, name := range sorted(r.InlinePolicyNames) {
-		out = append(out, Finding{
-			Kind: KindUnexpectedInlinePolicy, Observed: name, Desired: "no inline policies",
-			Action: ActionDeleteInlinePolicy, Target: name,
-		})
-	}
-	if r.PermissionsBoundaryARN != d.PermissionsBoundaryARN {
-		f := Finding{
-			Kind: KindPermissionsBoundaryDrift, Observed: orNone(r.PermissionsBoundaryARN),
-			Desired: orNone(d.PermissionsBoundaryARN),
-		}
-		if d.PermissionsBoundaryARN == "" {
-			f.Action, f.Target = ActionDeleteBoundary, r.PermissionsBoundaryARN
-		} else {
-			f.Action, f.Target = ActionPutPermissionsBoundary, d.PermissionsBoundaryARN
-		}
-		out = append(out, f)
-	}
-	return out, nil
+	return "/" + v[:i+1], v[i+1:]
 }
 
-func sorted(s []string) []string {
-	s = slices.Clone(s)
-	slices.Sort(s)
-	return slices.Compact(s)
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "none"
+// regionOf finds a Region whose role is name, for per-Region role ARNs; ""
+// for a single role.
+func regionOf(d Desired, name string) string {
+	base, ok := strings.CutSuffix(d.RoleName, RegionPlaceholder)
+	if !ok || len(name) <= len(base) {
+		return ""
 	}
-	return s
+	return name[len(base):]
 }

@@ -1,0 +1,409 @@
+package dhmc
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// TrustVerdict is what CheckTrust found in a role's trust policy.
+type TrustVerdict struct {
+	// Drift lists why the policy lets more than SSM assume the role, or
+	// keeps SSM from assuming it for this account (which breaks DHMC), or
+	// lacks a required condition. Non-empty: Repaired is the fix.
+	Drift []string
+	// Unrecognised lists what the guard cannot verify (an unknown condition
+	// key, an organisation it was not told): reported, never rewritten.
+	Unrecognised []string
+	// Narrowed is true when a verified condition limits SSM to this account
+	// or organisation.
+	Narrowed bool
+	// Repaired is the document to write when Drift is not empty: the same
+	// policy with what widens or breaks it taken out, every condition that
+	// narrows it (or that the guard cannot judge) kept.
+	Repaired string
+}
+
+// Compliant reports whether the policy needs neither repair nor a report.
+func (v TrustVerdict) Compliant() bool { return len(v.Drift) == 0 && len(v.Unrecognised) == 0 }
+
+// trustCondKeys are the confused-deputy condition keys AWS recommends on
+// service-role trust policies; each can be checked against this account or
+// organisation. Lower case: condition keys are case-insensitive.
+const (
+	keySourceAccount  = "aws:sourceaccount"
+	keySourceArn      = "aws:sourcearn"
+	keySourceOrgID    = "aws:sourceorgid"
+	keySourceOrgPaths = "aws:sourceorgpaths"
+)
+
+// CheckTrust judges a trust policy by meaning: statements that let
+// ssm.amazonaws.com call sts:AssumeRole, with conditions that only narrow
+// that to this account or organisation, are what DHMC needs. Anything that
+// lets another principal in or allows another action is drift; a condition
+// naming another account or organisation is drift too (SSM could no longer
+// assume the role for this account); a condition the guard cannot verify is
+// reported. A document that is not a policy is an error: nothing is repaired
+// on a guess.
+func CheckTrust(doc string, d Desired) (TrustVerdict, error) {
+	stmts, err := rawStatements(doc)
+	if err != nil {
+		return TrustVerdict{}, err
+	}
+	var (
+		v      TrustVerdict
+		allows []keptAllow
+		denies []map[string]any
+	)
+	for i, raw := range stmts {
+		ts, err := readTrustStatement(raw)
+		if err != nil {
+			return TrustVerdict{}, fmt.Errorf("parsing trust policy statement %d: %w", i+1, err)
+		}
+		n := i + 1
+		if ts.effect == "Deny" {
+			// A Deny can only take away; whether it takes DHMC away with it
+			// is not something to guess at.
+			v.Unrecognised = append(v.Unrecognised, fmt.Sprintf("statement %d is a Deny", n))
+			denies = append(denies, ts.raw)
+			continue
+		}
+		for _, w := range ts.widening() {
+			v.Drift = append(v.Drift, fmt.Sprintf("statement %d %s", n, w))
+		}
+		if !ts.trustsSSM() {
+			continue
+		}
+		j := judgeConditions(ts.conditions, d)
+		for _, c := range j.drift {
+			v.Drift = append(v.Drift, fmt.Sprintf("statement %d: %s", n, c))
+		}
+		for _, c := range j.unknown {
+			v.Unrecognised = append(v.Unrecognised, fmt.Sprintf("statement %d: %s", n, c))
+		}
+		v.Narrowed = v.Narrowed || j.narrowed
+		allows = append(allows, keptAllow{conds: j.kept, emptied: len(ts.conditions) > 0 && len(j.kept) == 0})
+	}
+	if len(allows) == 0 {
+		v.Drift = append(v.Drift, TrustedService+" may not assume the role: DHMC cannot work")
+	}
+	if d.Trust.RequireCondition && !v.Narrowed {
+		v.Drift = append(v.Drift, "no aws:SourceAccount, aws:SourceArn, aws:SourceOrgID or aws:SourceOrgPaths condition limits it to this account or organisation (required)")
+	}
+	if len(v.Drift) > 0 {
+		if v.Repaired, err = repairedTrust(allows, denies, d, v.Narrowed); err != nil {
+			return TrustVerdict{}, err
+		}
+	}
+	return v, nil
+}
+
+// keptAllow is an Allow statement for SSM as a repair keeps it.
+type keptAllow struct {
+	conds map[string]map[string][]string
+	// emptied: every condition it had named another account or
+	// organisation, so nothing of them is left.
+	emptied bool
+}
+
+// repairedTrust writes the statements worth keeping: SSM → AssumeRole with
+// the conditions that narrow it (or that the guard cannot judge), and the
+// Deny statements; with the account condition when one is required.
+func repairedTrust(allows []keptAllow, denies []map[string]any, d Desired, narrowed bool) (string, error) {
+	// A statement stripped of foreign conditions would let SSM in for any
+	// account; keep it only when nothing else lets SSM in.
+	if slices.ContainsFunc(allows, func(a keptAllow) bool { return !a.emptied }) {
+		allows = slices.DeleteFunc(allows, func(a keptAllow) bool { return a.emptied })
+	}
+	if len(allows) == 0 || (len(denies) == 0 && !slices.ContainsFunc(allows, func(a keptAllow) bool { return len(a.conds) > 0 })) {
+		// Nothing worth keeping: the policy the guard creates roles with.
+		return d.TrustPolicy(), nil
+	}
+	var stmts []map[string]any
+	for _, a := range allows {
+		conds := a.conds
+		if d.Trust.RequireCondition && !narrowed {
+			if conds == nil {
+				conds = map[string]map[string][]string{}
+			}
+			if conds["StringEquals"] == nil {
+				conds["StringEquals"] = map[string][]string{}
+			}
+			conds["StringEquals"]["aws:SourceAccount"] = []string{d.AccountID}
+		}
+		stmts = append(stmts, ssmStatement(conds))
+	}
+	for _, dn := range denies {
+		stmts = append(stmts, dn)
+	}
+	b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": stmts})
+	if err != nil {
+		return "", fmt.Errorf("writing repaired trust policy: %w", err)
+	}
+	return string(b), nil
+}
+
+func ssmStatement(conds map[string]map[string][]string) map[string]any {
+	s := map[string]any{
+		"Effect":    "Allow",
+		"Principal": map[string]any{"Service": TrustedService},
+		"Action":    "sts:AssumeRole",
+	}
+	if len(conds) > 0 {
+		s["Condition"] = conds
+	}
+	return s
+}
+
+// rawStatements returns the Statement element as a list, however written.
+func rawStatements(doc string) ([]json.RawMessage, error) {
+	dec := json.NewDecoder(strings.NewReader(doc))
+	dec.UseNumber()
+	var p policyDoc
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("parsing trust policy: %w", err)
+	}
+	if len(p.Statement) == 0 || string(p.Statement) == "null" {
+		return nil, errors.New("parsing trust policy: no Statement")
+	}
+	if p.Statement[0] != '[' {
+		return []json.RawMessage{p.Statement}, nil
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(p.Statement, &raws); err != nil {
+		return nil, fmt.Errorf("parsing trust policy statements: %w", err)
+	}
+	return raws, nil
+}
+
+type trustStatement struct {
+	raw                     map[string]any
+	effect                  string
+	principal, notPrincipal map[string][]string
+	action, notAction       []string
+	hasResource             bool
+	conditions              map[string]map[string][]string // operator -> key (as written) -> values
+}
+
+func readTrustStatement(raw json.RawMessage) (trustStatement, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return trustStatement{}, err
+	}
+	var ts trustStatement
+	if err := json.Unmarshal(raw, &ts.raw); err != nil {
+		return trustStatement{}, err
+	}
+	var err error
+	for k, v := range m {
+		switch k {
+		case "Sid":
+		case "Effect":
+			if err = json.Unmarshal(v, &ts.effect); err == nil && ts.effect != "Allow" && ts.effect != "Deny" {
+				err = fmt.Errorf("effect %q is neither Allow nor Deny", ts.effect)
+			}
+		case "Principal":
+			ts.principal, err = principals(v)
+		case "NotPrincipal":
+			ts.notPrincipal, err = principals(v)
+		case "Action":
+			ts.action, err = stringSet(v, true)
+		case "NotAction":
+			ts.notAction, err = stringSet(v, true)
+		case "Resource", "NotResource":
+			ts.hasResource = true
+		case "Condition":
+			ts.conditions, err = rawConditions(v)
+		default:
+			err = fmt.Errorf("unknown element %q", k)
+		}
+		if err != nil {
+			return trustStatement{}, fmt.Errorf("%s: %w", k, err)
+		}
+	}
+	if ts.effect == "" {
+		return trustStatement{}, errors.New("no Effect")
+	}
+	return ts, nil
+}
+
+// widening lists what an Allow statement grants beyond SSM → AssumeRole.
+func (ts trustStatement) widening() []string {
+	var out []string
+	if len(ts.notPrincipal) > 0 {
+		out = append(out, "uses NotPrincipal (everyone but the listed principals may assume the role)")
+	}
+	if len(ts.notAction) > 0 {
+		out = append(out, "uses NotAction (every action but the listed ones)")
+	}
+	if ts.hasResource {
+		out = append(out, "names a Resource, which a trust policy must not")
+	}
+	for _, typ := range sortedKeys(ts.principal) {
+		for _, p := range ts.principal[typ] {
+			if typ != "Service" || p != TrustedService {
+				out = append(out, fmt.Sprintf("lets %s %s assume the role", typ, p))
+			}
+		}
+	}
+	if len(ts.principal) == 0 && len(ts.notPrincipal) == 0 {
+		out = append(out, "names no principal")
+	}
+	for _, a := range ts.action {
+		if a != "sts:assumerole" {
+			out = append(out, fmt.Sprintf("allows %s", a))
+		}
+	}
+	return out
+}
+
+// trustsSSM reports whether the statement lets SSM call sts:AssumeRole.
+func (ts trustStatement) trustsSSM() bool {
+	return slices.Contains(ts.principal["Service"], TrustedService) && slices.Contains(ts.action, "sts:assumerole") && len(ts.notPrincipal) == 0
+}
+
+// rawConditions reads {"Operator": {"key": "v" | ["v", ...]}} keeping the
+// keys as written (they are case-insensitive, and a repair writes them back).
+func rawConditions(v json.RawMessage) (map[string]map[string][]string, error) {
+	var m map[string]map[string]json.RawMessage
+	if err := json.Unmarshal(v, &m); err != nil {
+		return nil, errors.New("want an object of operators")
+	}
+	out := make(map[string]map[string][]string, len(m))
+	for op, keys := range m {
+		out[op] = make(map[string][]string, len(keys))
+		for k, raw := range keys {
+			vals, err := conditionValues(raw)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %w", op, k, err)
+			}
+			out[op][k] = vals
+		}
+	}
+	return out, nil
+}
+
+type conditionJudgement struct {
+	drift, unknown []string
+	narrowed       bool
+	// kept are the conditions a repair keeps: the ones that narrow to this
+	// account or organisation and the ones the guard cannot judge.
+	kept map[string]map[string][]string
+}
+
+func judgeConditions(conds map[string]map[string][]string, d Desired) conditionJudgement {
+	j := conditionJudgement{kept: map[string]map[string][]string{}}
+	for _, op := range sortedKeys(conds) {
+		base := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(op, "ForAnyValue:"), "ForAllValues:"), "IfExists")
+		for _, key := range sortedKeys(conds[op]) {
+			vals := conds[op][key]
+			lk := strings.ToLower(key)
+			keep := func(vs []string) {
+				if len(vs) == 0 {
+					return
+				}
+				if j.kept[op] == nil {
+					j.kept[op] = map[string][]string{}
+				}
+				j.kept[op][key] = vs
+			}
+			judge, known := conditionJudges[lk]
+			if !known {
+				j.unknown = append(j.unknown, fmt.Sprintf("condition %s %s is not one the guard can verify", op, key))
+				keep(vals)
+				continue
+			}
+			if !slices.Contains(judge.ops, base) {
+				j.unknown = append(j.unknown, fmt.Sprintf("condition %s %s: operator %s is not one the guard can verify", op, key, op))
+				keep(vals)
+				continue
+			}
+			var good []string
+			for _, val := range vals {
+				switch verdict, why := judge.fn(val, d); verdict {
+				case condNarrows:
+					good = append(good, val)
+					j.narrowed = true
+				case condUnknown:
+					good = append(good, val)
+					j.unknown = append(j.unknown, fmt.Sprintf("condition %s %s %q: %s", op, key, val, why))
+				case condForeign:
+					j.drift = append(j.drift, fmt.Sprintf("condition %s %s %q %s: SSM cannot assume the role for this account", op, key, val, why))
+				}
+			}
+			keep(good)
+		}
+	}
+	return j
+}
+
+type condVerdict int
+
+const (
+	condNarrows condVerdict = iota
+	condUnknown
+	condForeign
+)
+
+type condJudge struct {
+	ops []string
+	fn  func(val string, d Desired) (condVerdict, string)
+}
+
+var (
+	stringOps = []string{"StringEquals", "StringLike", "StringEqualsIgnoreCase"}
+	arnOps    = []string{"ArnEquals", "ArnLike", "StringEquals", "StringLike"}
+)
+
+var conditionJudges = map[string]condJudge{
+	keySourceAccount: {stringOps, func(v string, d Desired) (condVerdict, string) {
+		return compareID(v, d.AccountID, "names account")
+	}},
+	keySourceArn: {arnOps, func(v string, d Desired) (condVerdict, string) {
+		parts := strings.SplitN(v, ":", 6)
+		if len(parts) != 6 || parts[0] != "arn" {
+			return condUnknown, "is not an ARN"
+		}
+		if p := parts[1]; p != d.Partition && !strings.ContainsAny(p, "*?") {
+			return condForeign, "names partition " + p
+		}
+		return compareID(parts[4], d.AccountID, "names account")
+	}},
+	keySourceOrgID: {stringOps, func(v string, d Desired) (condVerdict, string) {
+		if d.Trust.OrganizationID == "" {
+			return condUnknown, "no OrganizationId is configured to check it against"
+		}
+		return compareID(v, d.Trust.OrganizationID, "names organisation")
+	}},
+	keySourceOrgPaths: {stringOps, func(v string, d Desired) (condVerdict, string) {
+		if d.Trust.OrganizationID == "" {
+			return condUnknown, "no OrganizationId is configured to check it against"
+		}
+		org, _, _ := strings.Cut(v, "/")
+		return compareID(org, d.Trust.OrganizationID, "names organisation")
+	}},
+}
+
+// compareID tells a value equal to ours from a wildcard (which does not
+// limit anything to us) and from someone else's ID.
+func compareID(got, ours, what string) (condVerdict, string) {
+	switch {
+	case got == ours:
+		return condNarrows, ""
+	case strings.ContainsAny(got, "*?"):
+		return condUnknown, "is a pattern, not this account or organisation"
+	}
+	return condForeign, what + " " + got
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
