@@ -235,6 +235,21 @@ func roleXML(x *xb, rs *roleState, withLastUsed bool) {
 		x.leaf("PermissionsBoundaryArn", rs.PermissionsBoundary)
 		x.close("PermissionsBoundary")
 	}
+	if len(rs.Tags) > 0 {
+		keys := make([]string, 0, len(rs.Tags))
+		for k := range rs.Tags {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		x.open("Tags")
+		for _, k := range keys {
+			x.open("member")
+			x.leaf("Key", k)
+			x.leaf("Value", rs.Tags[k])
+			x.close("member")
+		}
+		x.close("Tags")
+	}
 	if withLastUsed {
 		x.open("RoleLastUsed")
 		x.close("RoleLastUsed")

@@ -45,6 +45,10 @@ type Server struct {
 	calls    []Call
 	faults   []*faultEntry
 	messages []Message
+	// stampCallers: LastModifiedUser is the caller, not "System".
+	stampCallers bool
+	// dangling are setting writes that named a role that did not exist.
+	dangling []string
 
 	ln  net.Listener
 	srv *http.Server

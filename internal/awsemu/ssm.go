@@ -19,6 +19,14 @@ var knownSettings = map[string]string{
 	"/ssm/managed-instance/activation-tier":        "standard",
 }
 
+// ServiceManagedRolePath is where a SERVICE_MANAGED registration puts the
+// role SSM creates: IAM's reserved path (the SDK's documentation of
+// RegisterDefaultHostManagementConfigurationOutput.RoleArn). The path below
+// /aws-reserved/ and the role's name are not documented; this emulator uses
+// the service's name under it, like Identity Center's roles, and the
+// console's role name, so that a guard must cope with a same-name role.
+const ServiceManagedRolePath = "/aws-reserved/ssm.amazonaws.com/"
+
 const (
 	dhmcRoleName      = "AWSSystemsManagerDefaultEC2InstanceManagementRole"
 	dhmcRolePath      = "/service-role/"
@@ -170,6 +178,7 @@ func (s *Server) ssmUpdateServiceSetting(req *request) (any, *apiError) {
 		if e := s.roleVisible(req.account, name); e != nil {
 			return nil, e
 		}
+		s.checkNamedRole(req, *in.SettingValue)
 	}
 	s.modify(req, st, *in.SettingValue, StatusCustomized)
 	return struct{}{}, nil
@@ -193,10 +202,30 @@ func (s *Server) roleVisible(account, name string) *apiError {
 	return nil
 }
 
+// modify records a change; callers hold s.mu.
 func (s *Server) modify(req *request, st *settingState, value, status string) {
 	st.Value, st.Status = value, status
-	st.LastModifiedUser = req.caller
+	st.LastModifiedUser = "System"
+	if s.stampCallers {
+		st.LastModifiedUser = req.caller
+	}
 	st.LastModifiedDate = time.Now().UTC()
+}
+
+// checkNamedRole records a DHMC setting write whose value names a role that
+// does not exist at that path; callers hold s.mu.
+func (s *Server) checkNamedRole(req *request, value string) {
+	if value == "$None" {
+		return
+	}
+	path, name := "/", value
+	if i := strings.LastIndex(value, "/"); i >= 0 {
+		path, name = "/"+value[:i+1], value[i+1:]
+	}
+	if rs, ok := s.acct(req.account).roles[strings.ToLower(name)]; ok && rs.Path == path {
+		return
+	}
+	s.dangling = append(s.dangling, req.account+" "+req.region+" "+value)
 }
 
 func (s *Server) ssmResetServiceSetting(req *request) (any, *apiError) {
@@ -256,12 +285,18 @@ func (s *Server) ssmRegisterDHMC(req *request) (any, *apiError) {
 			return nil, apiErr(400, "ValidationException", "RoleArn must not be set when PermissionModel is SERVICE_MANAGED.")
 		}
 		part := partitionOf(req.region)
-		roleARN = fmt.Sprintf("arn:%s:iam::%s:role%s%s", part, req.account, dhmcRolePath, dhmcRoleName)
-		value = strings.TrimPrefix(dhmcRolePath+dhmcRoleName, "/")
+		roleARN = fmt.Sprintf("arn:%s:iam::%s:role%s%s", part, req.account, ServiceManagedRolePath, dhmcRoleName)
+		value = strings.TrimPrefix(ServiceManagedRolePath+dhmcRoleName, "/")
+		if existing, ok := a.roles[strings.ToLower(dhmcRoleName)]; ok && existing.Path != ServiceManagedRolePath {
+			// Role names are unique across paths: SSM cannot create its role
+			// beside a customer's role of the same name. What SSM answers
+			// here is not documented; EntityAlreadyExists is IAM's word.
+			return nil, apiErrf(400, "ValidationException", "Role %s already exists at path %s; cannot create the service-managed role.", dhmcRoleName, existing.Path)
+		}
 		if _, ok := a.roles[strings.ToLower(dhmcRoleName)]; !ok {
 			a.roles[strings.ToLower(dhmcRoleName)] = &roleState{
 				Role: Role{
-					Name: dhmcRoleName, Path: dhmcRolePath, ARN: roleARN, TrustPolicy: ssmTrustPolicy,
+					Name: dhmcRoleName, Path: ServiceManagedRolePath, ARN: roleARN, TrustPolicy: ssmTrustPolicy,
 					AttachedPolicies: []string{fmt.Sprintf("arn:%s:iam::aws:policy/%s", part, dhmcManagedPolicy)},
 					InlinePolicies:   map[string]string{},
 				},
@@ -275,6 +310,7 @@ func (s *Server) ssmRegisterDHMC(req *request) (any, *apiError) {
 	if st.Value != "$None" && st.Value != "" && st.Value != value && !in.Overwrite {
 		return nil, apiErrf(400, "ConflictException", "Default Host Management Configuration is already configured with role %s. Set Overwrite to replace it.", st.Value)
 	}
+	s.checkNamedRole(req, value)
 	s.modify(req, st, value, StatusCustomized)
 	st.serviceManaged = managed
 	return map[string]any{"RoleArn": roleARN}, nil

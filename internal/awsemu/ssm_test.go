@@ -2,6 +2,7 @@ package awsemu_test
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -49,9 +50,9 @@ func TestSSMUpdateAndResetRoundTripWithShortIDOrARN(t *testing.T) {
 	}
 	got := out.ServiceSetting
 	if aws.ToString(got.SettingValue) != "service-role/DHMC" || aws.ToString(got.Status) != "Customized" ||
-		aws.ToString(got.LastModifiedUser) != "arn:aws:sts::123456789012:assumed-role/Admin/alice" ||
+		aws.ToString(got.LastModifiedUser) != "System" ||
 		got.LastModifiedDate == nil || got.LastModifiedDate.Before(before) {
-		t.Errorf("after update = %+v", got)
+		t.Errorf("after update = %+v: real SSM answers LastModifiedUser System even after a customer's change", got)
 	}
 	if st := s.Setting(awsemu.DefaultAccount, "eu-west-1"); st.Value != "service-role/DHMC" || st.Status != "Customized" {
 		t.Errorf("emulator state = %+v", st)
@@ -193,13 +194,18 @@ func TestSSMRegisterAndDeregisterDHMC(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Register SERVICE_MANAGED: %v", err)
 	}
-	want := "arn:aws:iam::123456789012:role/service-role/AWSSystemsManagerDefaultEC2InstanceManagementRole"
+	// SSM creates its role in IAM's reserved path (the SDK's RoleArn docs),
+	// not where the console puts a self-managed one.
+	want := "arn:aws:iam::123456789012:role/aws-reserved/ssm.amazonaws.com/AWSSystemsManagerDefaultEC2InstanceManagementRole"
 	if aws.ToString(out.RoleArn) != want {
 		t.Errorf("RoleArn = %q, want %q", aws.ToString(out.RoleArn), want)
 	}
 	role, ok := s.Role(awsemu.DefaultAccount, "AWSSystemsManagerDefaultEC2InstanceManagementRole")
-	if !ok || len(role.AttachedPolicies) != 1 || role.AttachedPolicies[0] != managedARN {
+	if !ok || len(role.AttachedPolicies) != 1 || role.AttachedPolicies[0] != managedARN || role.Path != awsemu.ServiceManagedRolePath {
 		t.Errorf("service-managed role = %+v, %v", role, ok)
+	}
+	if got := s.Setting(awsemu.DefaultAccount, "eu-west-1").Value; got != "aws-reserved/ssm.amazonaws.com/AWSSystemsManagerDefaultEC2InstanceManagementRole" {
+		t.Errorf("setting = %q, want the reserved path and name", got)
 	}
 
 	if _, err := c.DeregisterDefaultHostManagementConfiguration(ctx, &ssm.DeregisterDefaultHostManagementConfigurationInput{}); err != nil {
@@ -235,5 +241,37 @@ func TestSSMRoleVisibilityLagFailsTheNextCallsNamingANewRole(t *testing.T) {
 	}
 	if got := s.Setting(awsemu.DefaultAccount, "eu-west-1").Value; got != "Fresh" {
 		t.Errorf("setting = %q", got)
+	}
+}
+
+func TestSSMStampsTheCallerOnlyWhenAskedTo(t *testing.T) {
+	s := awsemu.StartTest(t)
+	s.SetCaller("AKIDADMIN", awsemu.DefaultAccount, "arn:aws:sts::123456789012:assumed-role/Admin/alice")
+	s.StampCallers(true)
+	c := ssm.NewFromConfig(cfg(s, "eu-west-1", "AKIDADMIN"))
+	if _, err := c.UpdateServiceSetting(t.Context(), &ssm.UpdateServiceSettingInput{
+		SettingId: aws.String(settingARN("eu-west-1")), SettingValue: aws.String("service-role/DHMC"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Setting(awsemu.DefaultAccount, "eu-west-1").LastModifiedUser; got != "arn:aws:sts::123456789012:assumed-role/Admin/alice" {
+		t.Errorf("LastModifiedUser = %q, want the caller", got)
+	}
+}
+
+func TestSettingWritesNamingAMissingRoleAreRecorded(t *testing.T) {
+	s := awsemu.StartTest(t)
+	s.PutRole(awsemu.DefaultAccount, awsemu.Role{Name: "Here", Path: "/service-role/", TrustPolicy: `{"Statement":[{"Effect":"Allow","Principal":{"Service":"ssm.amazonaws.com"},"Action":"sts:AssumeRole"}]}`})
+	c := ssm.NewFromConfig(cfg(s, "eu-west-1", "AKIDADMIN"))
+	for _, v := range []string{"service-role/Here", "Here", "service-role/Gone"} {
+		if _, err := c.UpdateServiceSetting(t.Context(), &ssm.UpdateServiceSettingInput{
+			SettingId: aws.String(settingARN("eu-west-1")), SettingValue: aws.String(v),
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"123456789012 eu-west-1 Here", "123456789012 eu-west-1 service-role/Gone"}
+	if got := s.DanglingSettingWrites(); !slices.Equal(got, want) {
+		t.Errorf("dangling = %q, want %q", got, want)
 	}
 }

@@ -16,6 +16,7 @@ type Role struct {
 	AttachedPolicies    []string          // managed policy ARNs, in attachment order
 	InlinePolicies      map[string]string // policy name -> plain JSON
 	PermissionsBoundary string            // policy ARN or ""
+	Tags                map[string]string // GetRole answers them (CloudFormation's aws:cloudformation:* among them)
 }
 
 // Setting is one SSM service setting value in one account and Region.
@@ -122,6 +123,7 @@ func (s *Server) PutRole(account string, r Role) {
 	}
 	r.AttachedPolicies = slices.Clone(r.AttachedPolicies)
 	r.InlinePolicies = maps.Clone(r.InlinePolicies)
+	r.Tags = maps.Clone(r.Tags)
 	if r.InlinePolicies == nil {
 		r.InlinePolicies = map[string]string{}
 	}
@@ -160,6 +162,7 @@ func (s *Server) DeleteRoleState(account, name string) {
 func copyRole(r Role) Role {
 	r.AttachedPolicies = slices.Clone(r.AttachedPolicies)
 	r.InlinePolicies = maps.Clone(r.InlinePolicies)
+	r.Tags = maps.Clone(r.Tags)
 	if r.InlinePolicies == nil {
 		r.InlinePolicies = map[string]string{}
 	}
@@ -176,16 +179,40 @@ func (s *Server) CreatePolicy(account, name string) string {
 	return arn
 }
 
-// SetSetting sets the DHMC setting as if arn:aws:iam::<account>:user/seed
-// had called UpdateServiceSetting (Status Customized).
+// SetSetting sets the DHMC setting as if someone had called
+// UpdateServiceSetting (Status Customized). LastModifiedUser is "System", as
+// real SSM answers whoever made the change (dhmc-facts §9), unless
+// StampCallers is on.
 func (s *Server) SetSetting(account, region, value string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.setting(account, region, dhmcSettingID)
 	st.Value = value
 	st.Status = StatusCustomized
-	st.LastModifiedUser = fmt.Sprintf("arn:%s:iam::%s:user/seed", partitionOf(region), account)
+	st.LastModifiedUser = "System"
+	if s.stampCallers {
+		st.LastModifiedUser = fmt.Sprintf("arn:%s:iam::%s:user/seed", partitionOf(region), account)
+	}
 	st.LastModifiedDate = time.Now().UTC()
+}
+
+// StampCallers makes SSM record the caller's ARN as a setting's
+// LastModifiedUser. Off (the default), it answers "System" as real SSM does:
+// the DHMC user guide shows "System" right after a customer's change.
+func (s *Server) StampCallers(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stampCallers = on
+}
+
+// DanglingSettingWrites lists the DHMC setting writes (UpdateServiceSetting,
+// RegisterDefaultHostManagementConfiguration) that named a role which did
+// not exist at that path at that moment, as "account region value": each is
+// a Region whose DHMC the writer broke.
+func (s *Server) DanglingSettingWrites() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.dangling)
 }
 
 // Setting returns the DHMC setting of an account and Region; a never-set
