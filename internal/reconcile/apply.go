@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,36 +17,76 @@ import (
 	"github.com/dhmc-guard/dhmc-guard/internal/dhmc"
 )
 
-// apply carries out the findings in enforce mode: the role first, one
+// apply carries out the findings in enforce mode: the roles first, one
 // action at a time, then the settings of every drifted Region in parallel.
 // Every finding gets a Result; nothing stops at the first failure.
-func (rn *run) apply(ctx context.Context, findings []dhmc.Finding) []dhmc.Result {
+//
+// A setting is written only when the role it will name was verified in this
+// run: read at exactly the configured path and name, or created and read
+// back. Anything else is blocked, never guessed.
+func (rn *run) apply(ctx context.Context, findings []dhmc.Finding, obs dhmc.Observed) []dhmc.Result {
+	d := rn.r.desired
+	v := &verified{ok: map[string]bool{}, why: map[string]string{}}
+	for key, r := range obs.Roles {
+		if r.Exists && r.Path == d.RolePath {
+			v.ok[key] = true
+		}
+	}
 	results := make([]dhmc.Result, len(findings))
 	var settingIdx []int
-	noRole := false
 	for i, f := range findings {
 		results[i].Finding = f
-		if f.Action == dhmc.ActionUpdateSetting {
+		switch {
+		case f.Blocked != "" || f.Action == dhmc.ActionNone:
+			results[i].Outcome = passiveOutcome(f, dhmc.OutcomeReported)
+		case f.Action == dhmc.ActionUpdateSetting:
 			settingIdx = append(settingIdx, i)
-			continue
-		}
-		results[i] = rn.applyAction(ctx, f)
-		if f.Action == dhmc.ActionCreateRole && results[i].Outcome == dhmc.OutcomeFailed {
-			noRole = true
+		default:
+			results[i] = rn.applyAction(ctx, f, v)
 		}
 	}
 	forEach(len(settingIdx), rn.r.opts.Parallelism, func(j int) {
 		i := settingIdx[j]
-		if noRole {
-			// Pointing the setting at a role that does not exist could break
+		f := findings[i]
+		if ok, why := v.check(f.Role); !ok {
+			// Pointing the setting at a role that is not there could break
 			// a Region that works today with another role.
-			results[i] = done(findings[i], fmt.Errorf("service setting (%s) left as it is: role %s does not exist and could not be created",
-				findings[i].Region, rn.r.desired.RoleName))
+			results[i] = dhmc.Result{Finding: f, Outcome: dhmc.OutcomeBlocked}
+			results[i].Blocked = fmt.Sprintf("service setting (%s) left as it is: role %s %s", f.Region, f.Role, why)
 			return
 		}
-		results[i] = done(findings[i], rn.updateSetting(ctx, findings[i].Region))
+		results[i] = done(f, rn.updateSetting(ctx, f.Region, d.SettingValueIn(f.Region)))
 	})
 	return results
+}
+
+// verified are the roles a setting may name in this run.
+type verified struct {
+	mu  sync.Mutex
+	ok  map[string]bool
+	why map[string]string
+}
+
+func (v *verified) set(role string, ok bool, why string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.ok[strings.ToLower(role)] = ok
+	if why != "" {
+		v.why[strings.ToLower(role)] = why
+	}
+}
+
+func (v *verified) check(role string) (bool, string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	key := strings.ToLower(role)
+	if v.ok[key] {
+		return true, ""
+	}
+	if why := v.why[key]; why != "" {
+		return false, why
+	}
+	return false, "was not verified in this run (it was not read at the configured path)"
 }
 
 func done(f dhmc.Finding, err error) dhmc.Result {
@@ -54,40 +96,38 @@ func done(f dhmc.Finding, err error) dhmc.Result {
 	return dhmc.Result{Finding: f, Outcome: dhmc.OutcomeDone}
 }
 
-// applyAction carries out one role action, or records why a finding has none.
-func (rn *run) applyAction(ctx context.Context, f dhmc.Finding) dhmc.Result {
+// applyAction carries out one action on a configured role.
+func (rn *run) applyAction(ctx context.Context, f dhmc.Finding, v *verified) dhmc.Result {
 	d := rn.r.desired
-	name := aws.String(d.RoleName)
+	name := aws.String(f.Role)
 	var err error
 	switch f.Action {
-	case dhmc.ActionNone:
-		switch f.Kind {
-		case dhmc.KindSettingPending:
-			return dhmc.Result{Finding: f, Outcome: dhmc.OutcomeInProgress}
-		case dhmc.KindRolePathMismatch:
-			err = fmt.Errorf("IAM cannot move role %s from %s to %s: delete it so the next run recreates it, or configure path %s",
-				d.RoleName, f.Observed, f.Desired, f.Observed)
-		default:
-			return dhmc.Result{Finding: f, Outcome: dhmc.OutcomeSkipped}
-		}
 	case dhmc.ActionCreateRole:
-		err = rn.createRole(ctx)
+		err = rn.createRole(ctx, f.Role)
+		if err != nil {
+			v.set(f.Role, false, "does not exist and could not be created")
+		} else if rerr := rn.readBack(ctx, f.Role); rerr != nil {
+			v.set(f.Role, false, "was created but could not be read back: "+rerr.Error())
+			err = fmt.Errorf("role %s created; reading it back: %w", f.Role, rerr)
+		} else {
+			v.set(f.Role, true, "")
+		}
 	case dhmc.ActionUpdateTrustPolicy:
 		rn.calls.add("iam:UpdateAssumeRolePolicy")
 		_, err = rn.r.clients.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{
-			RoleName: name, PolicyDocument: aws.String(d.TrustPolicy()),
+			RoleName: name, PolicyDocument: aws.String(f.Desired),
 		})
-		err = wrap(err, "updating trust policy of role %s", d.RoleName)
+		err = wrap(err, "updating trust policy of role %s", f.Role)
 	case dhmc.ActionAttachPolicy:
 		rn.calls.add("iam:AttachRolePolicy")
 		_, err = rn.r.clients.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: name, PolicyArn: aws.String(f.Target)})
-		err = wrap(err, "attaching %s to role %s", f.Target, d.RoleName)
+		err = wrap(err, "attaching %s to role %s", f.Target, f.Role)
 	case dhmc.ActionDetachPolicy:
 		rn.calls.add("iam:DetachRolePolicy")
 		_, err = rn.r.clients.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: name, PolicyArn: aws.String(f.Target)})
-		err = wrap(err, "detaching %s from role %s", f.Target, d.RoleName)
+		err = wrap(err, "detaching %s from role %s", f.Target, f.Role)
 	case dhmc.ActionDeleteInlinePolicy:
-		doc, err := rn.deleteInline(ctx, f.Target)
+		doc, err := rn.deleteInline(ctx, f.Role, f.Target)
 		r := done(f, err)
 		r.Document = doc
 		return r
@@ -96,23 +136,27 @@ func (rn *run) applyAction(ctx context.Context, f dhmc.Finding) dhmc.Result {
 		_, err = rn.r.clients.IAM.PutRolePermissionsBoundary(ctx, &iam.PutRolePermissionsBoundaryInput{
 			RoleName: name, PermissionsBoundary: aws.String(f.Target),
 		})
-		err = wrap(err, "setting permissions boundary of role %s", d.RoleName)
+		err = wrap(err, "setting permissions boundary of role %s", f.Role)
 	case dhmc.ActionDeleteBoundary:
+		if d.PermissionsBoundaryARN != "" {
+			err = fmt.Errorf("not removing the boundary of role %s: a boundary is configured", f.Role)
+			break
+		}
 		rn.calls.add("iam:DeleteRolePermissionsBoundary")
 		_, err = rn.r.clients.IAM.DeleteRolePermissionsBoundary(ctx, &iam.DeleteRolePermissionsBoundaryInput{RoleName: name})
-		err = wrap(err, "removing permissions boundary of role %s", d.RoleName)
+		err = wrap(err, "removing permissions boundary of role %s", f.Role)
 	default:
 		err = fmt.Errorf("no repair for action %q", f.Action)
 	}
 	return done(f, err)
 }
 
-// createRole creates the role with its path, trust policy and boundary, then
-// attaches the required managed policy.
-func (rn *run) createRole(ctx context.Context) error {
+// createRole creates a configured role with its path, trust policy and
+// boundary, then attaches the required managed policy.
+func (rn *run) createRole(ctx context.Context, name string) error {
 	d := rn.r.desired
 	in := &iam.CreateRoleInput{
-		RoleName:                 aws.String(d.RoleName),
+		RoleName:                 aws.String(name),
 		Path:                     aws.String(d.RolePath),
 		AssumeRolePolicyDocument: aws.String(d.TrustPolicy()),
 		Description:              aws.String("Default Host Management Configuration role for Systems Manager, kept by dhmc-guard"),
@@ -122,19 +166,30 @@ func (rn *run) createRole(ctx context.Context) error {
 	}
 	rn.calls.add("iam:CreateRole")
 	if _, err := rn.r.clients.IAM.CreateRole(ctx, in); err != nil {
-		return fmt.Errorf("creating role %s: %w", d.RoleName, err)
+		return fmt.Errorf("creating role %s: %w", name, err)
 	}
 	rn.calls.add("iam:AttachRolePolicy")
 	_, err := rn.r.clients.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{
-		RoleName: aws.String(d.RoleName), PolicyArn: aws.String(d.ManagedPolicyARN()),
+		RoleName: aws.String(name), PolicyArn: aws.String(d.ManagedPolicyARN()),
 	})
-	return wrap(err, "role %s created; attaching %s", d.RoleName, d.ManagedPolicyARN())
+	return wrap(err, "role %s created; attaching %s", name, d.ManagedPolicyARN())
+}
+
+// readBack verifies a role just created: it exists at the configured path.
+func (rn *run) readBack(ctx context.Context, name string) error {
+	role, err := rn.findRole(ctx, name)
+	if err != nil {
+		return err
+	}
+	if p := aws.ToString(role.Path); p != rn.r.desired.RolePath {
+		return fmt.Errorf("role %s is at path %s, not %s", name, p, rn.r.desired.RolePath)
+	}
+	return nil
 }
 
 // deleteInline keeps the policy's document, then deletes the policy. If the
 // document cannot be read, the policy is kept: nothing is deleted unseen.
-func (rn *run) deleteInline(ctx context.Context, policy string) (string, error) {
-	role := rn.r.desired.RoleName
+func (rn *run) deleteInline(ctx context.Context, role, policy string) (string, error) {
 	rn.calls.add("iam:GetRolePolicy")
 	out, err := rn.r.clients.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{
 		RoleName: aws.String(role), PolicyName: aws.String(policy),
@@ -161,17 +216,17 @@ var roleNotVisibleCodes = []string{
 	"InvalidParameterValue", "InvalidParameterValueException", "NoSuchEntity",
 }
 
-// updateSetting writes the desired value in region. While SSM cannot see the
-// role yet, it retries with exponential backoff, a bounded number of times.
+// updateSetting writes value in region. While SSM cannot see the role yet,
+// it retries with exponential backoff, a bounded number of times.
 // TooManyUpdates is not retried: another update is in progress, and the next
 // run reads what it did.
-func (rn *run) updateSetting(ctx context.Context, region string) error {
+func (rn *run) updateSetting(ctx context.Context, region, value string) error {
 	d := rn.r.desired
 	o := rn.r.opts
 	api := rn.r.clients.SSM(region)
 	in := &ssm.UpdateServiceSettingInput{
 		SettingId:    aws.String(d.SettingARN(region)),
-		SettingValue: aws.String(d.SettingValue()),
+		SettingValue: aws.String(value),
 	}
 	rn.calls.add("ssm:UpdateServiceSetting")
 	delay := o.VisibilityBaseDelay

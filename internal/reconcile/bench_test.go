@@ -32,7 +32,7 @@ func BenchmarkCompliantSweep(b *testing.B) {
 			r := e.reconciler(reconcile.Options{})
 			var calls, reads, writes int
 			for b.Loop() {
-				rep, err := r.Run(b.Context(), reconcile.Scope{Role: true})
+				rep, err := r.Run(b.Context(), reconcile.Scope{})
 				if err != nil || len(rep.Results) != 0 || rep.Failed() {
 					b.Fatalf("sweep not compliant: %v %+v", err, rep)
 				}
@@ -70,9 +70,9 @@ func BenchmarkSweepLatency(b *testing.B) {
 			}
 			var one, all, oneByOne time.Duration
 			for b.Loop() {
-				one += sweep(parallel, reconcile.Scope{Role: true, Regions: regions[:1]})
-				all += sweep(parallel, reconcile.Scope{Role: true})
-				oneByOne += sweep(serial, reconcile.Scope{Role: true})
+				one += sweep(parallel, reconcile.Scope{Regions: regions[:1]})
+				all += sweep(parallel, reconcile.Scope{})
+				oneByOne += sweep(serial, reconcile.Scope{})
 			}
 			n := float64(b.N)
 			b.ReportMetric(float64(one.Milliseconds())/n, "ms-1region")

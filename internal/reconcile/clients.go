@@ -14,8 +14,8 @@ type SettingsAPI interface {
 	UpdateServiceSetting(ctx context.Context, params *ssm.UpdateServiceSettingInput, optFns ...func(*ssm.Options)) (*ssm.UpdateServiceSettingOutput, error)
 }
 
-// RoleAPI is the part of the IAM client the reconciler uses to read and
-// repair the DHMC role.
+// RoleAPI is the part of the IAM client the reconciler uses to read roles
+// and repair the DHMC role.
 type RoleAPI interface {
 	GetRole(ctx context.Context, params *iam.GetRoleInput, optFns ...func(*iam.Options)) (*iam.GetRoleOutput, error)
 	ListAttachedRolePolicies(ctx context.Context, params *iam.ListAttachedRolePoliciesInput, optFns ...func(*iam.Options)) (*iam.ListAttachedRolePoliciesOutput, error)
@@ -30,6 +30,13 @@ type RoleAPI interface {
 	DeleteRolePermissionsBoundary(ctx context.Context, params *iam.DeleteRolePermissionsBoundaryInput, optFns ...func(*iam.Options)) (*iam.DeleteRolePermissionsBoundaryOutput, error)
 }
 
+// PolicyAPI reads a customer managed policy's default version, for the
+// watched allowlisted policies and boundary.
+type PolicyAPI interface {
+	GetPolicy(ctx context.Context, params *iam.GetPolicyInput, optFns ...func(*iam.Options)) (*iam.GetPolicyOutput, error)
+	GetPolicyVersion(ctx context.Context, params *iam.GetPolicyVersionInput, optFns ...func(*iam.Options)) (*iam.GetPolicyVersionOutput, error)
+}
+
 // RegionLister lists the account's Regions (account:ListRegions).
 type RegionLister interface {
 	ListRegions(ctx context.Context, params *account.ListRegionsInput, optFns ...func(*account.Options)) (*account.ListRegionsOutput, error)
@@ -38,10 +45,13 @@ type RegionLister interface {
 // Clients are the AWS clients one Reconciler works through.
 type Clients struct {
 	// SSM returns the client for one Region (its SigV4 scope is that Region).
-	// It is called from several goroutines at once.
+	// It is called from several goroutines at once, and only for Regions
+	// that are managed and enabled, so a cache behind it stays bounded.
 	SSM func(region string) SettingsAPI
-	// IAM is global: one client for the role.
+	// IAM is global: one client for the roles.
 	IAM RoleAPI
+	// Policies reads watched policies; nil means policy runs fail clearly.
+	Policies PolicyAPI
 	// Regions discovers the enabled Regions; used only when Desired.Regions is empty.
 	Regions RegionLister
 }

@@ -95,7 +95,7 @@ func TestEnforceRepairsEachFindingKind(t *testing.T) {
 			e.seedCompliant(twoRegions...)
 			tt.breakIt(e)
 
-			rep := e.run(t.Context(), reconcile.Scope{Role: true, Cause: dhmc.Cause{Trigger: "schedule"}})
+			rep := e.run(t.Context(), reconcile.Scope{Cause: dhmc.Cause{Trigger: "schedule"}})
 			if got := kinds(rep); !slices.Equal(got, tt.want) {
 				t.Errorf("findings = %q, want %q", got, tt.want)
 			}
@@ -105,7 +105,7 @@ func TestEnforceRepairsEachFindingKind(t *testing.T) {
 			e.assertDesired(twoRegions...)
 
 			e.srv.ResetCalls()
-			again := e.run(t.Context(), reconcile.Scope{Role: true})
+			again := e.run(t.Context(), reconcile.Scope{})
 			if len(again.Results) != 0 || again.Writes != 0 || e.writes() != 0 {
 				t.Errorf("second run: findings %q, reported writes %d, emulator writes %d; want none", kinds(again), again.Writes, e.writes())
 			}
@@ -119,7 +119,7 @@ func TestDeletedInlinePolicyDocumentIsKeptInTheReport(t *testing.T) {
 	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*"],"Resource":"arn:aws:s3:::a b+c/*"}]}`
 	e.editRole(func(r *awsemu.Role) { r.InlinePolicies = map[string]string{"s3": doc} })
 
-	rep := e.run(t.Context(), reconcile.Scope{Role: true})
+	rep := e.run(t.Context(), reconcile.Scope{})
 	if len(rep.Results) != 1 {
 		t.Fatalf("findings = %q, want one", kinds(rep))
 	}
@@ -139,7 +139,7 @@ func TestEnforceRepairsEverythingAtOnceAndReportsIt(t *testing.T) {
 	})
 	e.srv.SetSetting(acct, "eu-west-1", "service-role/Other")
 
-	rep := e.run(t.Context(), reconcile.Scope{Role: true, Cause: dhmc.Cause{Trigger: "manual"}})
+	rep := e.run(t.Context(), reconcile.Scope{Cause: dhmc.Cause{Trigger: "manual"}})
 	e.assertDesired(twoRegions...)
 	want := []string{
 		"managed-policy-missing done", "setting-disabled us-east-1 done", "setting-wrong-role eu-west-1 done",
@@ -173,7 +173,7 @@ func TestDetectAndCheckNeverWriteAndReportEveryFinding(t *testing.T) {
 			e.srv.SetSetting(acct, "eu-west-1", "service-role/Other")
 			e.srv.ResetCalls()
 
-			rep := e.run(t.Context(), reconcile.Scope{Role: true, Mode: mode})
+			rep := e.run(t.Context(), reconcile.Scope{Mode: mode})
 			want := []string{
 				"managed-policy-missing skipped", "permissions-boundary-drift skipped", "setting-disabled us-east-1 skipped",
 				"setting-wrong-role eu-west-1 skipped", "trust-policy-drift skipped", "unexpected-inline-policy skipped",
@@ -196,7 +196,7 @@ func TestDeploymentInDetectModeDoesNotWriteWithoutAnExplicitMode(t *testing.T) {
 	e := newEnv(t, "eu-west-1")
 	e.desired.Mode = dhmc.ModeDetect
 	e.seedCompliant()
-	rep := e.run(t.Context(), reconcile.Scope{Role: true})
+	rep := e.run(t.Context(), reconcile.Scope{})
 	if rep.Mode != "detect" || e.writes() != 0 || len(rep.Results) != 1 {
 		t.Errorf("mode %q, writes %d, findings %q", rep.Mode, e.writes(), kinds(rep))
 	}
@@ -207,7 +207,7 @@ func TestSettingGivenAsRoleARNIsCompliant(t *testing.T) {
 	e.seedCompliant(twoRegions...)
 	e.srv.SetSetting(acct, "eu-west-1", e.desired.RoleARN())
 	e.srv.SetSetting(acct, "us-east-1", "/"+e.desired.SettingValue())
-	rep := e.run(t.Context(), reconcile.Scope{Role: true})
+	rep := e.run(t.Context(), reconcile.Scope{})
 	if len(rep.Results) != 0 || e.writes() != 0 {
 		t.Errorf("findings %q, writes %d; want none", kinds(rep), e.writes())
 	}
@@ -217,24 +217,31 @@ func TestRoleAtAnotherPathIsReportedNotRecreated(t *testing.T) {
 	e := newEnv(t, "eu-west-1")
 	e.seedCompliant("eu-west-1")
 	e.editRole(func(r *awsemu.Role) { r.Path = "/"; r.ARN = "" })
-	rep := e.run(t.Context(), reconcile.Scope{Role: true})
-	if got, want := kinds(rep), []string{"role-path-mismatch failed"}; !slices.Equal(got, want) {
+	rep := e.run(t.Context(), reconcile.Scope{})
+	// The setting names service-role/NAME, which cannot exist beside /NAME:
+	// nothing is written, a person decides.
+	if got, want := kinds(rep), []string{"role-path-mismatch blocked", "setting-role-missing eu-west-1 blocked"}; !slices.Equal(got, want) {
 		t.Fatalf("findings = %q, want %q", got, want)
 	}
-	if !strings.Contains(rep.Results[0].Error, "cannot move") || e.writes() != 0 {
-		t.Errorf("error %q, writes %d", rep.Results[0].Error, e.writes())
+	if !strings.Contains(rep.Results[0].Blocked, "cannot move") || e.writes() != 0 {
+		t.Errorf("blocked %q, writes %d", rep.Results[0].Blocked, e.writes())
 	}
 }
 
-func TestScopeLimitsRegionsAndRole(t *testing.T) {
+func TestScopeLimitsRegionsAndReadsTheirRole(t *testing.T) {
 	e := newEnv(t, twoRegions...)
 	e.seedCompliant()
 	rep := e.run(t.Context(), reconcile.Scope{Regions: []string{"eu-west-1", "ap-south-1"}})
 	if got, want := kinds(rep), []string{"setting-disabled eu-west-1 done"}; !slices.Equal(got, want) {
 		t.Errorf("findings = %q, want %q (ap-south-1 is not managed)", got, want)
 	}
-	if rep.RoleChecked || rep.Calls["iam:GetRole"] != 0 || !slices.Equal(rep.Regions, []string{"eu-west-1"}) {
+	// The role the setting will name is always read first: it is what the
+	// write depends on.
+	if !rep.RoleChecked || rep.Calls["iam:GetRole"] != 1 || !slices.Equal(rep.Regions, []string{"eu-west-1"}) {
 		t.Errorf("role checked %v, calls %v, regions %v", rep.RoleChecked, rep.Calls, rep.Regions)
+	}
+	if len(rep.RegionsIgnored) != 1 || rep.RegionsIgnored[0].Region != "ap-south-1" {
+		t.Errorf("ignored = %+v, want ap-south-1 with its reason", rep.RegionsIgnored)
 	}
 	if got := e.srv.Setting(acct, "us-east-1").Value; got != dhmc.SettingDisabled {
 		t.Errorf("us-east-1 out of scope was changed to %q", got)

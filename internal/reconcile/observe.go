@@ -4,55 +4,122 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/dhmc-guard/dhmc-guard/internal/dhmc"
 )
 
-// ErrRoleNotFound is returned by the role finder when IAM has no such role.
-var ErrRoleNotFound = errors.New("role not found")
-
-// observe reads the setting in every Region (in parallel, bounded) and, when
-// asked, the role (once, alongside). Failures become RegionErrors; what was
-// read is returned either way.
-func (rn *run) observe(ctx context.Context, regions []string, withRole bool) (dhmc.Observed, []dhmc.RegionError) {
-	var (
-		obs     dhmc.Observed
-		roleErr error
-		wg      sync.WaitGroup
-	)
-	if withRole {
-		wg.Go(func() { obs.Role, roleErr = rn.readRole(ctx) })
+// observe resolves the Regions and reads, in one round trip where it can,
+// the setting of each and the roles they must name; then the roles the
+// settings name that are not the configured ones (only when a setting names
+// one: never in a compliant sweep). With a single configured role name, the
+// role is read while the enabled Regions are still being listed.
+func (rn *run) observe(ctx context.Context, asked []string) (regions []string, ignored []dhmc.IgnoredRegion, obs dhmc.Observed, errs []dhmc.RegionError, err error) {
+	d := rn.r.desired
+	roles := &roleSet{}
+	var early sync.WaitGroup
+	if !d.PerRegion() {
+		early.Go(func() { roles.read(ctx, rn, d.RoleName) })
 	}
+	regions, ignored, err = rn.resolve(ctx, asked)
+	if err != nil {
+		early.Wait()
+		return nil, nil, dhmc.Observed{}, nil, err
+	}
+
 	settings := make([]dhmc.SettingState, len(regions))
 	readErrs := make([]error, len(regions))
+	var wg sync.WaitGroup
+	if d.PerRegion() {
+		names := d.RoleNames(regions)
+		wg.Go(func() {
+			forEach(len(names), rn.r.opts.Parallelism, func(i int) { roles.read(ctx, rn, names[i]) })
+		})
+	}
 	forEach(len(regions), rn.r.opts.Parallelism, func(i int) {
 		settings[i], readErrs[i] = rn.readSetting(ctx, regions[i])
 	})
 	wg.Wait()
+	early.Wait()
 
-	var errs []dhmc.RegionError
-	if roleErr != nil {
-		obs.Role = nil
-		errs = append(errs, dhmc.RegionError{Region: roleErrorRegion, Error: roleErr.Error()})
-	}
 	for i, err := range readErrs {
-		if err != nil {
-			errs = append(errs, dhmc.RegionError{Region: regions[i], Error: err.Error()})
-			continue
+		switch {
+		case err == nil:
+			obs.Settings = append(obs.Settings, settings[i])
+		case unreachable(err):
+			obs.Unreachable = append(obs.Unreachable, dhmc.RegionError{Region: regions[i], Error: err.Error()})
+		default:
+			errs = append(errs, dhmc.RegionError{Region: regions[i], Error: describe(ctx, err)})
 		}
-		obs.Settings = append(obs.Settings, settings[i])
 	}
-	return obs, errs
+
+	// The roles settings name that were not read yet: whatever role a
+	// setting names reaches every instance, so it is checked too.
+	var others []string
+	for _, s := range obs.Settings {
+		if name := namedRole(d, s.Value); name != "" && !roles.has(name) && !slices.ContainsFunc(others, func(o string) bool { return strings.EqualFold(o, name) }) {
+			others = append(others, name)
+		}
+	}
+	forEach(len(others), rn.r.opts.Parallelism, func(i int) { roles.read(ctx, rn, others[i]) })
+
+	obs.Roles, obs.RoleErrors = roles.states, roles.errs
+	for _, name := range sortedKeys(roles.errs) {
+		errs = append(errs, dhmc.RegionError{Region: roleErrorRegion, Error: roles.errs[name]})
+	}
+	return regions, ignored, obs, errs, nil
+}
+
+// namedRole is the name of the role a setting value names in this account,
+// or "" (off, or an ARN elsewhere).
+func namedRole(d dhmc.Desired, value string) string {
+	v := dhmc.NormalizeSettingValue(d, value)
+	if v == "" || strings.HasPrefix(v, "arn:") {
+		return ""
+	}
+	return v[strings.LastIndexByte(v, '/')+1:]
+}
+
+// roleSet collects role reads from several goroutines.
+type roleSet struct {
+	mu     sync.Mutex
+	states map[string]dhmc.RoleState
+	errs   map[string]string
+}
+
+func (s *roleSet) read(ctx context.Context, rn *run, name string) {
+	st, err := rn.readRole(ctx, name)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := strings.ToLower(name)
+	if err != nil {
+		if s.errs == nil {
+			s.errs = map[string]string{}
+		}
+		s.errs[key] = describe(ctx, err)
+		return
+	}
+	if s.states == nil {
+		s.states = map[string]dhmc.RoleState{}
+	}
+	s.states[key] = st
+}
+
+func (s *roleSet) has(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := strings.ToLower(name)
+	_, ok := s.states[key]
+	_, bad := s.errs[key]
+	return ok || bad
 }
 
 func (rn *run) readSetting(ctx context.Context, region string) (dhmc.SettingState, error) {
@@ -84,106 +151,34 @@ func (rn *run) readSetting(ctx context.Context, region string) (dhmc.SettingStat
 	return st, nil
 }
 
-// readRole reads the role: GetRole and its managed and inline policy lists
-// (both paginated), all three at once since IAM is usually the slowest
-// path of a sweep. When the role is missing the lists' NoSuchEntity answers
-// are dropped: two wasted reads in a rare case, for one round trip saved in
-// every run.
-func (rn *run) readRole(ctx context.Context) (*dhmc.RoleState, error) {
-	var (
-		role                            *iamtypes.Role
-		attached, inline                []string
-		roleErr, attachedErr, inlineErr error
-		wg                              sync.WaitGroup
-	)
-	wg.Go(func() { role, roleErr = rn.findRole(ctx) })
-	wg.Go(func() { attached, attachedErr = rn.listAttached(ctx) })
-	wg.Go(func() { inline, inlineErr = rn.listInline(ctx) })
-	wg.Wait()
-	if errors.Is(roleErr, ErrRoleNotFound) {
-		return &dhmc.RoleState{}, nil
-	}
-	if err := errors.Join(roleErr, attachedErr, inlineErr); err != nil {
-		return nil, err
-	}
-	trust, err := decodePolicy(aws.ToString(role.AssumeRolePolicyDocument))
-	if err != nil {
-		return nil, fmt.Errorf("decoding trust policy of role %s: %w", rn.r.desired.RoleName, err)
-	}
-	st := &dhmc.RoleState{
-		Exists:             true,
-		ARN:                aws.ToString(role.Arn),
-		Path:               aws.ToString(role.Path),
-		TrustPolicy:        trust,
-		AttachedPolicyARNs: attached,
-		InlinePolicyNames:  inline,
-	}
-	if role.PermissionsBoundary != nil {
-		st.PermissionsBoundaryARN = aws.ToString(role.PermissionsBoundary.PermissionsBoundaryArn)
-	}
-	return st, nil
+// unreachableCodes are the answers of a Region the guard may not use at
+// all: an explicit deny (an SCP or a boundary on the guard's own role: its
+// policy allows the setting in every Region) or credentials that are not
+// valid there (an opt-in Region that is not enabled).
+var unreachableCodes = []string{
+	"AccessDeniedException", "AccessDenied", "UnauthorizedOperation",
+	"UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure",
 }
 
-// findRole is the one place that turns IAM's NoSuchEntity into ErrRoleNotFound.
-func (rn *run) findRole(ctx context.Context) (*iamtypes.Role, error) {
-	name := rn.r.desired.RoleName
-	rn.calls.add("iam:GetRole")
-	out, err := rn.r.clients.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
-	var nse *iamtypes.NoSuchEntityException
-	if errors.As(err, &nse) {
-		return nil, fmt.Errorf("reading role %s: %w", name, ErrRoleNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading role %s: %w", name, err)
-	}
-	if out.Role == nil {
-		return nil, fmt.Errorf("reading role %s: empty response", name)
-	}
-	return out.Role, nil
+func unreachable(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && slices.Contains(unreachableCodes, ae.ErrorCode())
 }
 
-func (rn *run) listAttached(ctx context.Context) ([]string, error) {
-	in := &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(rn.r.desired.RoleName)}
-	var arns []string
-	for {
-		rn.calls.add("iam:ListAttachedRolePolicies")
-		page, err := rn.r.clients.IAM.ListAttachedRolePolicies(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("listing managed policies of role %s: %w", rn.r.desired.RoleName, err)
-		}
-		for _, p := range page.AttachedPolicies {
-			arns = append(arns, aws.ToString(p.PolicyArn))
-		}
-		if !page.IsTruncated || page.Marker == nil {
-			return arns, nil
-		}
-		in.Marker = page.Marker
+// describe words an error for the report; a read cut short by the run's
+// reading budget says so plainly.
+func describe(ctx context.Context, err error) string {
+	if errors.Is(err, context.DeadlineExceeded) || (ctx.Err() != nil && errors.Is(err, ctx.Err())) {
+		return "timed out: " + err.Error()
 	}
+	return err.Error()
 }
 
-func (rn *run) listInline(ctx context.Context) ([]string, error) {
-	in := &iam.ListRolePoliciesInput{RoleName: aws.String(rn.r.desired.RoleName)}
-	var names []string
-	for {
-		rn.calls.add("iam:ListRolePolicies")
-		page, err := rn.r.clients.IAM.ListRolePolicies(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("listing inline policies of role %s: %w", rn.r.desired.RoleName, err)
-		}
-		names = append(names, page.PolicyNames...)
-		if !page.IsTruncated || page.Marker == nil {
-			return names, nil
-		}
-		in.Marker = page.Marker
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-}
-
-// decodePolicy undoes IAM's URL encoding of policy documents. A document
-// that already reads as JSON is returned as it is, so a '+' or '%' inside
-// an undecoded document is never mangled.
-func decodePolicy(doc string) (string, error) {
-	if strings.HasPrefix(strings.TrimSpace(doc), "{") {
-		return doc, nil
-	}
-	return url.QueryUnescape(doc)
+	slices.Sort(keys)
+	return keys
 }

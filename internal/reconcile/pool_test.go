@@ -42,6 +42,7 @@ func (s *slowSettings) UpdateServiceSetting(context.Context, *ssm.UpdateServiceS
 func TestRegionsAreReadInParallelWithinTheBound(t *testing.T) {
 	for _, par := range []int{1, 3, 17} {
 		e := newEnv(t, awsemu.DefaultRegions...)
+		e.seedCompliant()
 		fake := &slowSettings{}
 		e.clients.SSM = func(string) reconcile.SettingsAPI { return fake }
 		rep, err := e.reconciler(reconcile.Options{Parallelism: par}).Run(t.Context(), reconcile.Scope{})

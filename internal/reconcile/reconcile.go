@@ -9,16 +9,16 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/account"
-	"github.com/aws/aws-sdk-go-v2/service/account/types"
-
 	"github.com/dhmc-guard/dhmc-guard/internal/dhmc"
 )
 
 // DefaultParallelism is how many Regions are read or repaired at once unless
 // configured otherwise.
 const DefaultParallelism = 20
+
+// MaxScopeRegions bounds the Regions one run may be asked for: more than any
+// partition has, so a payload cannot make the guard build clients without end.
+const MaxScopeRegions = 64
 
 // Options tune a Reconciler. The zero value is ready for production.
 type Options struct {
@@ -34,7 +34,15 @@ type Options struct {
 	// set it to a millisecond.
 	VisibilityBaseDelay time.Duration
 	VisibilityMaxDelay  time.Duration
-	// Now is the clock for the report (default time.Now).
+	// RegionsTTL is how long the enabled-Region list is kept in a warm
+	// execution environment (default 5 minutes): a Region is enabled or
+	// disabled rarely, and listing it on every run doubles a sweep's latency.
+	RegionsTTL time.Duration
+	// ObserveShare is the part of the time left before the run's deadline
+	// that reading may take (default 0.5): a Region still answering then is a
+	// "timed out" error, and the others are planned and repaired in the rest.
+	ObserveShare float64
+	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
 
@@ -54,6 +62,12 @@ func (o Options) withDefaults() Options {
 	if o.VisibilityMaxDelay < o.VisibilityBaseDelay {
 		o.VisibilityMaxDelay = o.VisibilityBaseDelay
 	}
+	if o.RegionsTTL <= 0 {
+		o.RegionsTTL = 5 * time.Minute
+	}
+	if o.ObserveShare <= 0 || o.ObserveShare > 1 {
+		o.ObserveShare = 0.5
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -61,11 +75,16 @@ func (o Options) withDefaults() Options {
 }
 
 // Reconciler keeps one account's DHMC setting and role at the desired state.
-// It is safe for concurrent use; each Run is independent.
+// It is safe for concurrent use; each Run is independent but for the cached
+// list of enabled Regions.
 type Reconciler struct {
 	desired dhmc.Desired
 	clients Clients
 	opts    Options
+
+	mu        sync.Mutex
+	enabled   []string
+	enabledAt time.Time
 }
 
 // New checks d and the clients it needs and returns a Reconciler.
@@ -86,111 +105,103 @@ func New(d dhmc.Desired, c Clients, o Options) (*Reconciler, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("creating reconciler: %w", err)
 	}
-	d.Regions = slices.Clone(d.Regions)
+	d.Regions = sortedUnique(d.Regions)
+	d.ExcludedRegions = sortedUnique(d.ExcludedRegions)
 	d.ExtraPolicyARNs = slices.Clone(d.ExtraPolicyARNs)
 	return &Reconciler{desired: d, clients: c, opts: o.withDefaults()}, nil
 }
 
+// Desired is the state the reconciler keeps.
+func (r *Reconciler) Desired() dhmc.Desired { return r.desired }
+
 // Scope is what one run looks at.
 type Scope struct {
 	// Regions to check; nil or empty means every managed Region. Regions
-	// outside an explicitly configured list are left alone.
+	// that are not managed, not enabled or excluded are left out with a
+	// reason in the report. The roles those Regions' settings must name are
+	// always read: no setting is written without its role verified.
 	Regions []string
-	// Role reads (and in enforce mode repairs) the IAM role this run.
-	Role bool
+	// Policies, when set, makes a policy run: only these watched policies
+	// are read and reported (their default version changed).
+	Policies []string
 	// Mode is dhmc.ModeEnforce to repair; ModeDetect and ModeCheck never
 	// write. Empty means the deployment's mode.
 	Mode  dhmc.Mode
 	Cause dhmc.Cause
 }
 
-// ManagedRegions returns the configured Regions, or every Region enabled in
-// the account, sorted.
-func (r *Reconciler) ManagedRegions(ctx context.Context) ([]string, error) {
-	return r.managedRegions(ctx, &counter{})
-}
-
-func (r *Reconciler) managedRegions(ctx context.Context, calls *counter) ([]string, error) {
-	if len(r.desired.Regions) > 0 {
-		return sortedUnique(r.desired.Regions), nil
-	}
-	in := &account.ListRegionsInput{
-		MaxResults:              aws.Int32(50), // the most allowed: one page for every partition today
-		RegionOptStatusContains: []types.RegionOptStatus{types.RegionOptStatusEnabled, types.RegionOptStatusEnabledByDefault},
-	}
-	var out []string
-	for {
-		calls.add("account:ListRegions")
-		page, err := r.clients.Regions.ListRegions(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("listing enabled Regions: %w", err)
-		}
-		for _, reg := range page.Regions {
-			if reg.RegionName != nil {
-				out = append(out, *reg.RegionName)
-			}
-		}
-		if page.NextToken == nil || *page.NextToken == "" {
-			break
-		}
-		in.NextToken = page.NextToken
-	}
-	if len(out) == 0 {
-		return nil, errors.New("listing enabled Regions: the account reports none")
-	}
-	return sortedUnique(out), nil
-}
-
 // Run reads the state in scope, plans, repairs in enforce mode and reports.
-// It returns an error only when the run could not start; a Region or the
-// role failing is in the report's Errors or as a failed Result.
+// It returns an error only when the run could not start; a Region or a role
+// failing is in the report's Errors or as a failed Result.
 func (r *Reconciler) Run(ctx context.Context, s Scope) (*dhmc.Report, error) {
 	start := r.opts.Now()
 	mode := cmp.Or(s.Mode, r.desired.Mode)
 	if mode != dhmc.ModeEnforce && mode != dhmc.ModeDetect && mode != dhmc.ModeCheck {
 		return nil, fmt.Errorf("run mode %q must be enforce, detect or check", mode)
 	}
+	if len(s.Regions) > MaxScopeRegions {
+		return nil, fmt.Errorf("scope names %d Regions, more than the %d any partition has", len(s.Regions), MaxScopeRegions)
+	}
+	for _, reg := range s.Regions {
+		if !dhmc.ValidRegion(reg) {
+			return nil, fmt.Errorf("region %q in scope is not a Region code", reg)
+		}
+	}
 	rn := &run{r: r, calls: &counter{}}
-	regions, err := rn.regions(ctx, s.Regions)
-	if err != nil {
-		return nil, err
+	rep := &dhmc.Report{
+		Cause:           s.Cause,
+		AccountID:       r.desired.AccountID,
+		Mode:            string(mode),
+		StartedAt:       start.UTC().Format(time.RFC3339),
+		RegionsExcluded: r.desired.ExcludedRegions,
 	}
 
-	obs, errs := rn.observe(ctx, regions, s.Role)
+	var (
+		obs  dhmc.Observed
+		errs []dhmc.RegionError
+	)
+	if len(s.Policies) > 0 {
+		obs, errs = rn.observePolicies(ctx, s.Policies)
+	} else {
+		octx, cancel := r.observeContext(ctx)
+		regions, ignored, o, oerrs, err := rn.observe(octx, s.Regions)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		rep.Regions, rep.RegionsIgnored, obs, errs = regions, ignored, o, oerrs
+	}
+
 	findings, err := dhmc.Plan(r.desired, obs)
 	if err != nil {
-		// An unreadable role must not block the Regions, nor be "repaired".
+		// An unreadable role must not block the Regions, nor be "repaired":
+		// drop the roles and plan again; every write is then blocked.
 		errs = append(errs, dhmc.RegionError{Region: roleErrorRegion, Error: err.Error()})
-		obs.Role = nil
+		if obs.RoleErrors == nil {
+			obs.RoleErrors = map[string]string{}
+		}
+		for k := range obs.Roles {
+			obs.RoleErrors[k] = err.Error()
+		}
+		obs.Roles = nil
 		if findings, err = dhmc.Plan(r.desired, obs); err != nil {
 			return nil, fmt.Errorf("planning: %w", err)
 		}
 	}
+	rep.SuggestedConfig = dhmc.Suggest(r.desired, obs)
 
-	var results []dhmc.Result
 	if mode == dhmc.ModeEnforce {
-		results = rn.apply(ctx, findings)
+		rep.Results = rn.apply(ctx, findings, obs)
 	} else {
-		results = make([]dhmc.Result, len(findings))
+		rep.Results = make([]dhmc.Result, len(findings))
 		for i, f := range findings {
-			results[i] = dhmc.Result{Finding: f, Outcome: dhmc.OutcomeSkipped}
-			if f.Kind == dhmc.KindSettingPending {
-				results[i].Outcome = dhmc.OutcomeInProgress
-			}
+			rep.Results[i] = dhmc.Result{Finding: f, Outcome: passiveOutcome(f, dhmc.OutcomeSkipped)}
 		}
 	}
 
 	slices.SortFunc(errs, func(a, b dhmc.RegionError) int { return cmp.Compare(a.Region, b.Region) })
-	rep := &dhmc.Report{
-		Cause:       s.Cause,
-		AccountID:   r.desired.AccountID,
-		Mode:        string(mode),
-		StartedAt:   start.UTC().Format(time.RFC3339),
-		Regions:     regions,
-		RoleChecked: obs.Role != nil,
-		Results:     results,
-		Errors:      errs,
-	}
+	rep.Errors = errs
+	rep.RoleChecked = len(obs.Roles) > 0
 	if rep.Results == nil {
 		rep.Results = []dhmc.Result{}
 	}
@@ -202,7 +213,32 @@ func (r *Reconciler) Run(ctx context.Context, s Scope) (*dhmc.Report, error) {
 	return rep, nil
 }
 
-// roleErrorRegion is the RegionError.Region for the (global) role.
+// passiveOutcome is a finding's outcome when no repair is attempted for it:
+// what a person must know beats what the mode is.
+func passiveOutcome(f dhmc.Finding, otherwise dhmc.Outcome) dhmc.Outcome {
+	switch {
+	case f.Blocked != "":
+		return dhmc.OutcomeBlocked
+	case f.Kind == dhmc.KindSettingPending:
+		return dhmc.OutcomeInProgress
+	case f.Action == dhmc.ActionNone:
+		return dhmc.OutcomeReported
+	}
+	return otherwise
+}
+
+// observeContext gives reading its share of the time left, so that a slow
+// Region cannot use up the time the others need to be repaired.
+func (r *Reconciler) observeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	left := time.Until(deadline)
+	return context.WithTimeout(ctx, time.Duration(float64(left)*r.opts.ObserveShare))
+}
+
+// roleErrorRegion is the RegionError.Region for roles: IAM is global.
 const roleErrorRegion = "iam"
 
 // run is the state of one Run.
@@ -211,31 +247,10 @@ type run struct {
 	calls *counter
 }
 
-// regions resolves the scope's Regions against the managed ones.
-func (rn *run) regions(ctx context.Context, asked []string) ([]string, error) {
-	for _, reg := range asked {
-		if !dhmc.ValidRegion(reg) {
-			return nil, fmt.Errorf("region %q in scope is not a Region code", reg)
-		}
-	}
-	configured := rn.r.desired.Regions
-	switch {
-	case len(asked) == 0:
-		return rn.r.managedRegions(ctx, rn.calls)
-	case len(configured) == 0:
-		return sortedUnique(asked), nil
-	default:
-		var out []string
-		for _, reg := range sortedUnique(asked) {
-			if slices.Contains(configured, reg) {
-				out = append(out, reg)
-			}
-		}
-		return out, nil
-	}
-}
-
 func sortedUnique(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
 	s = slices.Clone(s)
 	slices.Sort(s)
 	return slices.Compact(s)
