@@ -55,10 +55,12 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 		return nil, fmt.Errorf("loading AWS configuration: %w", err)
 	}
 
+	iamClient := iam.NewFromConfig(awsCfg)
 	rec, err := reconcile.New(cfg.Desired, reconcile.Clients{
-		SSM:     ssmClients(awsCfg),
-		IAM:     iam.NewFromConfig(awsCfg),
-		Regions: account.NewFromConfig(awsCfg),
+		SSM:      ssmClients(awsCfg),
+		IAM:      iamClient,
+		Policies: iamClient,
+		Regions:  account.NewFromConfig(awsCfg),
 	}, reconcile.Options{Parallelism: cfg.Parallelism})
 	if err != nil {
 		return nil, fmt.Errorf("building reconciler: %w", err)
@@ -71,10 +73,11 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 		AccountID: cfg.Desired.AccountID,
 		Mode:      cfg.Desired.Mode,
 		Trigger: trigger.Config{
-			RoleName:    cfg.Desired.RoleName,
-			RolePath:    cfg.Desired.RolePath,
-			SelfRoleARN: cfg.FunctionRoleARN,
-			Regions:     cfg.Desired.Regions,
+			RoleName:        cfg.Desired.RoleName,
+			RolePath:        cfg.Desired.RolePath,
+			SelfRoleARN:     cfg.FunctionRoleARN,
+			Regions:         cfg.Desired.Regions,
+			WatchedPolicies: cfg.Desired.WatchedPolicyARNs(),
 		},
 		Log:     log,
 		Metrics: os.Stdout,
@@ -83,7 +86,8 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 
 // ssmClients hands out one SSM client per Region, built on first use and
 // kept for the life of the execution environment: SSM settings are regional,
-// and the SigV4 scope must name the Region being read.
+// and the SigV4 scope must name the Region being read. The reconciler asks
+// only for managed, enabled Regions, so the cache never outgrows them.
 func ssmClients(cfg aws.Config) func(region string) reconcile.SettingsAPI {
 	var mu sync.Mutex
 	clients := map[string]*ssm.Client{}

@@ -18,15 +18,20 @@ import (
 )
 
 // Severity values, for subscription filters on the "severity" attribute.
+// Only high should wake someone.
 const (
 	// SeverityHigh: a repair or a read failed, so the state may still be
-	// wrong; or extra privileges on the role were left in place (detect mode
-	// or a check), and the role reaches every instance.
+	// wrong; a repair was blocked because what it depends on could not be
+	// verified, so a person must act; or privileges on a DHMC role were left
+	// in place (detect mode, a check, another manager's role, a watched
+	// policy's new version), and the role reaches every instance.
 	SeverityHigh = "high"
 	// SeverityMedium: drift was found and repaired, or left in place
 	// without widening what the role may do.
 	SeverityMedium = "medium"
-	// SeverityLow: someone tried to change DHMC and AWS refused.
+	// SeverityLow: someone tried to change DHMC and AWS refused; or only
+	// facts for people (another manager's setup left alone, an unreachable
+	// Region).
 	SeverityLow = "low"
 )
 
@@ -35,6 +40,8 @@ const (
 	OutcomeRepaired = "repaired" // every repair worked
 	OutcomeDetected = "detected" // drift left in place (detect mode, check, pending update)
 	OutcomeFailed   = "failed"   // a repair or a read failed
+	OutcomeBlocked  = "blocked"  // a repair was held back: nothing written, a person must act
+	OutcomeReported = "reported" // nothing to repair: another manager's setup, an unreachable Region
 	OutcomeDenied   = "denied"   // a failed attempt on the role or setting, nothing drifted
 )
 
@@ -91,37 +98,37 @@ func Compose(r *dhmc.Report) (Message, bool) {
 
 // classify decides the message's outcome and severity; "" means no message.
 func classify(r *dhmc.Report) (outcome, severity string) {
+	escalated := slices.ContainsFunc(r.Results, escalationLeft)
+	high := func(otherwise string) string {
+		if escalated {
+			return SeverityHigh
+		}
+		return otherwise
+	}
 	switch {
 	case r.Failed():
 		return OutcomeFailed, SeverityHigh
+	case r.Blocked():
+		return OutcomeBlocked, SeverityHigh
 	case slices.ContainsFunc(r.Results, func(x dhmc.Result) bool { return x.Outcome == dhmc.OutcomeDone }):
-		return OutcomeRepaired, SeverityMedium
-	case slices.ContainsFunc(r.Results, escalationLeft):
-		return OutcomeDetected, SeverityHigh
+		return OutcomeRepaired, high(SeverityMedium)
+	case slices.ContainsFunc(r.Results, func(x dhmc.Result) bool { return x.Outcome != dhmc.OutcomeReported }):
+		return OutcomeDetected, high(SeverityMedium)
+	case slices.ContainsFunc(r.Results, func(x dhmc.Result) bool { return x.Kind == dhmc.KindTrustPolicyUnrecognised }):
+		return OutcomeReported, high(SeverityMedium)
 	case len(r.Results) > 0:
-		return OutcomeDetected, SeverityMedium
+		return OutcomeReported, high(SeverityLow)
 	case r.Cause.ErrorCode != "":
 		return OutcomeDenied, SeverityLow
 	}
 	return "", ""
 }
 
-// escalationLeft reports a finding that widens what the role (and so every
-// instance in the account) may do, or who may assume it, and that was not
-// repaired: this is a privilege escalation in progress, worth paging for.
+// escalationLeft reports a finding that widens what a DHMC role (and so
+// every instance in the account) may do, or who may assume it, and that was
+// not repaired: a privilege escalation in progress, worth paging for.
 func escalationLeft(x dhmc.Result) bool {
-	if x.Outcome == dhmc.OutcomeDone {
-		return false
-	}
-	switch x.Kind {
-	case dhmc.KindUnexpectedManagedPolicy, dhmc.KindUnexpectedInlinePolicy, dhmc.KindTrustPolicyDrift:
-		return true
-	case dhmc.KindPermissionsBoundaryDrift:
-		// A removed or different boundary can widen the role; adding one
-		// where none is wanted cannot.
-		return x.Action == dhmc.ActionPutPermissionsBoundary
-	}
-	return false
+	return x.Outcome != dhmc.OutcomeDone && dhmc.Escalates(x.Finding)
 }
 
 // subject is short enough for a phone's lock screen: what happened, where,
@@ -140,6 +147,10 @@ func subject(r *dhmc.Report, outcome string) string {
 		s = fmt.Sprintf("DHMC drift repaired %s of %s", where(places(r.Results, nil)), acct)
 	case OutcomeDetected:
 		s = fmt.Sprintf("DHMC drift detected (not repaired) %s of %s", where(places(r.Results, nil)), acct)
+	case OutcomeBlocked:
+		s = fmt.Sprintf("DHMC repair BLOCKED %s of %s: a person must decide", where(places(r.Results, blocked)), acct)
+	case OutcomeReported:
+		s = reportedSubject(r, acct)
 	case OutcomeDenied:
 		target := "DHMC role in"
 		if r.Cause.SettingEvent() {
@@ -148,6 +159,25 @@ func subject(r *dhmc.Report, outcome string) string {
 		s = fmt.Sprintf("Denied attempt on %s %s", target, acct)
 	}
 	return clampSubject(s)
+}
+
+func blocked(x dhmc.Result) bool { return x.Outcome == dhmc.OutcomeBlocked }
+
+// reportedSubject words a message with nothing to repair by what it is.
+func reportedSubject(r *dhmc.Report, acct string) string {
+	kind := r.Results[0].Kind
+	same := !slices.ContainsFunc(r.Results, func(x dhmc.Result) bool { return x.Kind != kind })
+	switch {
+	case same && kind == dhmc.KindManagedElsewhere:
+		manager := r.Results[0].Manager
+		if slices.ContainsFunc(r.Results, func(x dhmc.Result) bool { return x.Manager != manager }) {
+			manager = "other managers"
+		}
+		return fmt.Sprintf("DHMC %s is managed by %s: left alone (%s)", where(places(r.Results, nil)), manager, acct)
+	case same && kind == dhmc.KindRegionUnreachable:
+		return fmt.Sprintf("DHMC cannot be checked %s of %s: access denied", where(places(r.Results, nil)), acct)
+	}
+	return fmt.Sprintf("DHMC findings reported %s of %s", where(places(r.Results, nil)), acct)
 }
 
 // places are the distinct Regions of results (in report order), with

@@ -125,8 +125,8 @@ func TestComposeBodyTellsWhoWhatWhenAndTheResult(t *testing.T) {
 	r := report("enforce",
 		roleResult(dhmc.OutcomeDone),
 		dhmc.Result{Finding: dhmc.Finding{Kind: dhmc.KindUnexpectedInlinePolicy, Observed: "debug-s3", Desired: "(none)",
-			Action: dhmc.ActionDeleteInlinePolicy, Target: "debug-s3"}, Outcome: dhmc.OutcomeDone,
-			Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`},
+			Action: dhmc.ActionDeleteInlinePolicy, Target: "debug-s3",
+			Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`}, Outcome: dhmc.OutcomeDone},
 		settingResult("eu-west-1", dhmc.OutcomeFailed))
 	r.Results[2].Error = "updating service setting (eu-west-1): TooManyUpdates"
 	r.Cause = ctCause()
@@ -352,5 +352,94 @@ func TestSendReturnsPublishErrors(t *testing.T) {
 				t.Errorf("error %v does not wrap %v", err, tt.is)
 			}
 		})
+	}
+}
+
+func TestComposeTakesWhoFromCloudTrailAndReadsSystemAsUnknown(t *testing.T) {
+	sys := settingResult("eu-west-1", dhmc.OutcomeDone)
+	sys.LastModifiedUser = "System"
+	// A sweep: SSM's "System" is no one.
+	m, _ := Compose(report("enforce", sys))
+	if !strings.Contains(m.Body, "Changed by: unknown — see CloudTrail") || strings.Contains(m.Body, "AWS (System)") {
+		t.Errorf("sweep body:\n%s", m.Body)
+	}
+	// The event: its caller, not "System".
+	r := report("enforce", sys)
+	r.Cause = ctCause()
+	r.Cause.EventName, r.Cause.EventSource, r.Cause.Region = "ResetServiceSetting", dhmc.EventSourceSSM, "eu-west-1"
+	m, _ = Compose(r)
+	if !strings.Contains(m.Body, "Changed by: user alice at 2026-03-10T09:14:03Z") {
+		t.Errorf("event body:\n%s", m.Body)
+	}
+}
+
+func TestComposeBlockedAndReportedFindings(t *testing.T) {
+	blockedSetting := settingResult("eu-west-1", dhmc.OutcomeBlocked)
+	blockedSetting.Blocked = "role X exists at path /, not /service-role/"
+	blockedSetting.Adopt = "RolePath=/"
+	managed := func(region string) dhmc.Result {
+		return dhmc.Result{Finding: dhmc.Finding{Kind: dhmc.KindManagedElsewhere, Region: region, Action: dhmc.ActionNone,
+			Manager: "Quick Setup", Adopt: "RoleName=AWS-QuickSetup-SSM-DefaultEC2MgmtRole-{region} RolePath=/"}, Outcome: dhmc.OutcomeReported}
+	}
+	unreachable := dhmc.Result{Finding: dhmc.Finding{Kind: dhmc.KindRegionUnreachable, Region: "ap-east-1", Action: dhmc.ActionNone}, Outcome: dhmc.OutcomeReported}
+	changed := dhmc.Result{Finding: dhmc.Finding{Kind: dhmc.KindAllowedPolicyChanged, Target: "arn:aws:iam::123456789012:policy/B", Action: dhmc.ActionNone,
+		Document: `{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`}, Outcome: dhmc.OutcomeReported}
+	tests := []struct {
+		name                       string
+		r                          *dhmc.Report
+		subject, severity, outcome string
+		body                       []string
+	}{
+		{"a blocked repair pages", report("enforce", blockedSetting),
+			"DHMC repair BLOCKED in eu-west-1 of 123456789012: a person must decide", SeverityHigh, OutcomeBlocked,
+			[]string{"Blocked:    role X exists", "Adopt with: RolePath=/", "BLOCKED, nothing written"}},
+		{"another manager's setup is left alone, quietly", report("enforce", managed("eu-west-1"), managed("us-east-1")),
+			"DHMC in 2 Regions is managed by Quick Setup: left alone (123456789012)", SeverityLow, OutcomeReported,
+			[]string{"Managed by: Quick Setup", "Adopt with: RoleName=AWS-QuickSetup-SSM-DefaultEC2MgmtRole-{region} RolePath=/"}},
+		{"an unreachable Region", report("enforce", unreachable),
+			"DHMC cannot be checked in ap-east-1 of 123456789012: access denied", SeverityLow, OutcomeReported, nil},
+		{"a watched policy's new version pages with its document", report("enforce", changed),
+			"DHMC findings reported on the role of 123456789012", SeverityHigh, OutcomeReported,
+			[]string{"New default version's document", `"Action":"*"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, ok := Compose(tt.r)
+			if !ok {
+				t.Fatal("nothing to send")
+			}
+			if m.Subject != tt.subject || m.Severity != tt.severity || m.Outcome != tt.outcome {
+				t.Errorf("got %q %s %s, want %q %s %s", m.Subject, m.Severity, m.Outcome, tt.subject, tt.severity, tt.outcome)
+			}
+			for _, want := range tt.body {
+				if !strings.Contains(m.Body, want) {
+					t.Errorf("body lacks %q:\n%s", want, m.Body)
+				}
+			}
+		})
+	}
+}
+
+func TestComposeSaysWhatConfigurationWouldAdoptTheSetup(t *testing.T) {
+	r := report("check", dhmc.Result{Finding: dhmc.Finding{Kind: dhmc.KindManagedElsewhere, Region: "eu-west-1", Action: dhmc.ActionNone, Manager: "Quick Setup"}, Outcome: dhmc.OutcomeReported})
+	r.SuggestedConfig = &dhmc.SuggestedConfig{Parameters: map[string]string{"RoleName": "A-{region}", "RolePath": "/"}, Reason: "DHMC is on in all 1 Regions checked"}
+	m, _ := Compose(r)
+	if !strings.Contains(m.Body, "Suggested configuration (adopts what is there): RoleName=A-{region} RolePath=/") {
+		t.Errorf("body:\n%s", m.Body)
+	}
+}
+
+func TestComposeEscapesControlCharactersFromEvents(t *testing.T) {
+	r := report("enforce", roleResult(dhmc.OutcomeDone))
+	r.Cause = ctCause()
+	r.Cause.Actor = "user mallory\nWho:      user alice"
+	r.Cause.UserAgent = "aws-cli\x1b[2J\u202egnp.exe"
+	m, _ := Compose(r)
+	summary, _, _ := strings.Cut(m.Body, JSONMarker)
+	if strings.Contains(summary, "\nWho:      user alice") || strings.ContainsAny(summary, "\x1b\u202e") {
+		t.Errorf("control characters reached the alert text:\n%q", summary)
+	}
+	if !strings.Contains(summary, `user mallory\u000aWho:`) || !strings.Contains(summary, `aws-cli\u001b[2J\u202egnp.exe`) {
+		t.Errorf("escaped text not shown:\n%s", summary)
 	}
 }

@@ -18,14 +18,16 @@ func body(r *dhmc.Report, subject string) string {
 	var b strings.Builder
 	b.WriteString(subject + "\n\n")
 	writeCause(&b, r)
+	writeSuggestion(&b, r)
 	writeFindings(&b, r)
 	writeErrors(&b, r)
+	writeIgnored(&b, r)
 	writeRun(&b, r)
 	return fit(b.String(), r)
 }
 
 func writeCause(b *strings.Builder, r *dhmc.Report) {
-	c := r.Cause
+	c := escapeCause(r.Cause)
 	fmt.Fprintf(b, "Account:  %s\n", orUnknown(r.AccountID))
 	if r.Mode != "" {
 		fmt.Fprintf(b, "Mode:     %s\n", r.Mode)
@@ -65,6 +67,16 @@ func writeCause(b *strings.Builder, r *dhmc.Report) {
 	}
 }
 
+// writeSuggestion says, on a first run or a check, what configuration
+// would adopt the setup found instead of changing it.
+func writeSuggestion(b *strings.Builder, r *dhmc.Report) {
+	sc := r.SuggestedConfig
+	if sc == nil {
+		return
+	}
+	fmt.Fprintf(b, "Suggested configuration (adopts what is there): %s\n  %s\n\n", dhmc.FormatParameters(sc.Parameters), escape(sc.Reason))
+}
+
 func writeFindings(b *strings.Builder, r *dhmc.Report) {
 	if len(r.Results) == 0 {
 		return
@@ -79,21 +91,37 @@ func writeFindings(b *strings.Builder, r *dhmc.Report) {
 		place := x.Region
 		if place == "" {
 			place = "role"
+			if x.Role != "" {
+				place = "role " + x.Role
+			}
 		}
-		fmt.Fprintf(b, "%d. %s: %s [%s]\n", i+1, place, x.Kind, outcomeText(x, r.Mode))
-		fmt.Fprintf(b, "   Was:        %s\n", orNothing(x.Observed))
-		fmt.Fprintf(b, "   Should be:  %s\n", orNothing(x.Desired))
-		fmt.Fprintf(b, "   Changed by: %s\n", changedBy(x, r.Cause))
+		fmt.Fprintf(b, "%d. %s: %s [%s]\n", i+1, escape(place), x.Kind, outcomeText(x, r.Mode))
+		fmt.Fprintf(b, "   Was:        %s\n", escape(orNothing(x.Observed)))
+		fmt.Fprintf(b, "   Should be:  %s\n", escape(orNothing(x.Desired)))
+		fmt.Fprintf(b, "   Changed by: %s\n", escape(changedBy(x, r.Cause)))
+		if x.Manager != "" {
+			fmt.Fprintf(b, "   Managed by: %s\n", escape(x.Manager))
+		}
 		action := string(x.Action)
 		if x.Target != "" {
 			action += " " + x.Target
 		}
-		fmt.Fprintf(b, "   Action:     %s: %s\n", action, outcomeText(x, r.Mode))
+		fmt.Fprintf(b, "   Action:     %s: %s\n", escape(action), outcomeText(x, r.Mode))
+		if x.Blocked != "" {
+			fmt.Fprintf(b, "   Blocked:    %s\n", escape(x.Blocked))
+		}
+		if x.Adopt != "" {
+			fmt.Fprintf(b, "   Adopt with: %s\n", escape(x.Adopt))
+		}
 		if x.Error != "" {
-			fmt.Fprintf(b, "   Error:      %s\n", x.Error)
+			fmt.Fprintf(b, "   Error:      %s\n", escape(x.Error))
 		}
 		if x.Document != "" {
-			fmt.Fprintf(b, "   Deleted document (kept here so nothing is lost):\n%s\n", indent(x.Document, "     "))
+			label := "Deleted document (kept here so nothing is lost)"
+			if x.Kind == dhmc.KindAllowedPolicyChanged {
+				label = "New default version's document"
+			}
+			fmt.Fprintf(b, "   %s:\n%s\n", label, indent(x.Document, "     "))
 		}
 		b.WriteString("\n")
 	}
@@ -119,24 +147,19 @@ func outcomeText(x dhmc.Result, mode string) string {
 		return "not repaired (" + orDash(mode) + " mode)"
 	case dhmc.OutcomeInProgress:
 		return "left alone (an update is in progress)"
+	case dhmc.OutcomeBlocked:
+		return "BLOCKED, nothing written"
+	case dhmc.OutcomeReported:
+		return "reported, nothing to repair"
 	}
 	return orDash(string(x.Outcome))
 }
 
-// changedBy says who made the change behind a finding: the setting's
-// LastModifiedUser when SSM told us, else the CloudTrail caller when the
-// event was about the same thing (the role, or the setting in that Region).
+// changedBy says who made the change behind a finding: the CloudTrail caller
+// when the event was about the same thing (the role, or the setting in that
+// Region); else the setting's LastModifiedUser when it is a real ARN. SSM
+// answers "System" whoever made a change (dhmc-facts §9): that is unknown.
 func changedBy(x dhmc.Result, c dhmc.Cause) string {
-	if x.LastModifiedUser != "" {
-		who := dhmc.Who(x.LastModifiedUser)
-		if who != x.LastModifiedUser {
-			who += " (" + x.LastModifiedUser + ")"
-		}
-		if x.LastModifiedDate != "" {
-			who += " at " + x.LastModifiedDate
-		}
-		return who
-	}
 	if c.Trigger == "cloudtrail" && c.Actor != "" {
 		sameThing := (x.Region == "" && !c.SettingEvent()) ||
 			(x.Region != "" && x.Region == c.Region && c.SettingEvent())
@@ -144,10 +167,20 @@ func changedBy(x dhmc.Result, c dhmc.Cause) string {
 			return joinNonEmpty(" ", c.Actor, prefixed("at ", c.EventTime), prefixed("from ", c.SourceIP), prefixed("using ", c.UserAgent))
 		}
 	}
+	if strings.HasPrefix(x.LastModifiedUser, "arn:") {
+		who := dhmc.Who(x.LastModifiedUser)
+		if who != x.LastModifiedUser {
+			who += " (" + x.LastModifiedUser + ")"
+		}
+		return who + prefixed(" at ", x.LastModifiedDate)
+	}
 	if x.Region == "" {
 		return "unknown (IAM does not record who changed a role: search CloudTrail for the role's name)"
 	}
-	return "unknown"
+	if x.LastModifiedDate != "" {
+		return dhmc.UnknownActor + "; last modified " + x.LastModifiedDate
+	}
+	return dhmc.UnknownActor
 }
 
 func writeErrors(b *strings.Builder, r *dhmc.Report) {
@@ -160,7 +193,19 @@ func writeErrors(b *strings.Builder, r *dhmc.Report) {
 		if place == "iam" || place == "" {
 			place = "role"
 		}
-		fmt.Fprintf(b, "  - %s: %s\n", place, e.Error)
+		fmt.Fprintf(b, "  - %s: %s\n", escape(place), escape(e.Error))
+	}
+	b.WriteString("\n")
+}
+
+// writeIgnored lists the Regions a trigger named that the run left out.
+func writeIgnored(b *strings.Builder, r *dhmc.Report) {
+	if len(r.RegionsIgnored) == 0 {
+		return
+	}
+	b.WriteString("Regions left out:\n")
+	for _, ig := range r.RegionsIgnored {
+		fmt.Fprintf(b, "  - %s: %s\n", escape(ig.Region), escape(ig.Reason))
 	}
 	b.WriteString("\n")
 }

@@ -28,6 +28,10 @@ const (
 	EnvExtraPolicyARNs     = "DHMC_EXTRA_POLICY_ARNS"
 	EnvPermissionsBoundary = "DHMC_PERMISSIONS_BOUNDARY_ARN"
 	EnvParallelism         = "DHMC_PARALLELISM"
+	EnvExcludedRegions     = "DHMC_EXCLUDED_REGIONS"
+	EnvTakeOver            = "DHMC_TAKE_OVER"
+	EnvRequireTrustCond    = "DHMC_REQUIRE_TRUST_CONDITION"
+	EnvOrganizationID      = "DHMC_ORGANIZATION_ID"
 	EnvRegion              = "AWS_REGION"
 )
 
@@ -87,7 +91,11 @@ func Load(getenv func(string) string) (Config, error) {
 		Mode:                   dhmc.Mode(strings.ToLower(get(EnvMode, string(dhmc.ModeEnforce)))),
 		PermissionsBoundaryARN: get(EnvPermissionsBoundary, ""),
 		ExtraPolicyARNs:        splitList(getenv(EnvExtraPolicyARNs)),
+		ExcludedRegions:        splitList(getenv(EnvExcludedRegions)),
+		Trust:                  dhmc.TrustRules{OrganizationID: get(EnvOrganizationID, "")},
 	}
+	d.TakeOver = boolVar(get(EnvTakeOver, "false"), EnvTakeOver, bad)
+	d.Trust.RequireCondition = boolVar(get(EnvRequireTrustCond, "false"), EnvRequireTrustCond, bad)
 
 	topic, err := arn.Parse(c.TopicARN)
 	switch {
@@ -152,6 +160,13 @@ func Load(getenv func(string) string) (Config, error) {
 	checkField(EnvMode, func(p *dhmc.Desired) { p.Mode = d.Mode })
 	checkField(EnvExtraPolicyARNs, func(p *dhmc.Desired) { p.ExtraPolicyARNs = d.ExtraPolicyARNs })
 	checkField(EnvPermissionsBoundary, func(p *dhmc.Desired) { p.PermissionsBoundaryARN = d.PermissionsBoundaryARN })
+	checkField(EnvExcludedRegions, func(p *dhmc.Desired) { p.ExcludedRegions = d.ExcludedRegions })
+	checkField(EnvOrganizationID, func(p *dhmc.Desired) { p.Trust.OrganizationID = d.Trust.OrganizationID })
+	for _, r := range d.ExcludedRegions {
+		if slices.Contains(d.Regions, r) {
+			bad(EnvExcludedRegions, "%q is both managed (%s) and excluded", r, EnvRegions)
+		}
+	}
 
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
@@ -161,6 +176,19 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.Desired = d
 	return c, nil
+}
+
+// boolVar reads "true" or "false" (any case); anything else is a problem
+// named after the variable, never a silent false.
+func boolVar(v, name string, bad func(v, format string, a ...any)) bool {
+	switch strings.ToLower(v) {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	bad(name, "%q must be true or false", v)
+	return false
 }
 
 // splitList splits a comma-separated list, dropping blanks, so "a, b," is [a b].

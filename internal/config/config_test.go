@@ -56,6 +56,10 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 	env[config.EnvExtraPolicyARNs] = "arn:aws-cn:iam::aws:policy/CloudWatchAgentServerPolicy"
 	env[config.EnvPermissionsBoundary] = "arn:aws-cn:iam::123456789012:policy/boundary"
 	env[config.EnvParallelism] = "4"
+	env[config.EnvExcludedRegions] = "cn-northwest-2"
+	env[config.EnvTakeOver] = "TRUE"
+	env[config.EnvRequireTrustCond] = "true"
+	env[config.EnvOrganizationID] = "o-a1b2c3d4e5"
 	c, err := load(env)
 	if err != nil {
 		t.Fatal(err)
@@ -66,6 +70,9 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 	}
 	if d.Partition != "aws-cn" || d.Mode != dhmc.ModeDetect || d.SettingValue() != "DHMCRole" {
 		t.Errorf("got partition %s mode %s value %s", d.Partition, d.Mode, d.SettingValue())
+	}
+	if !d.TakeOver || !d.Trust.RequireCondition || d.Trust.OrganizationID != "o-a1b2c3d4e5" || len(d.ExcludedRegions) != 1 {
+		t.Errorf("take over %t, require %t, org %q, excluded %v", d.TakeOver, d.Trust.RequireCondition, d.Trust.OrganizationID, d.ExcludedRegions)
 	}
 	if len(d.ExtraPolicyARNs) != 1 || d.PermissionsBoundaryARN == "" || c.Parallelism != 4 {
 		t.Errorf("extra %v boundary %q parallelism %d", d.ExtraPolicyARNs, d.PermissionsBoundaryARN, c.Parallelism)
@@ -93,6 +100,15 @@ func TestLoadNamesTheBadVariable(t *testing.T) {
 		{"role path without slashes", config.EnvRolePath, "service-role"},
 		{"bad extra policy", config.EnvExtraPolicyARNs, "AdministratorAccess"},
 		{"bad boundary", config.EnvPermissionsBoundary, "arn:aws:iam::123456789012:role/x"},
+		{"admin extra policy", config.EnvExtraPolicyARNs, "arn:aws:iam::aws:policy/AdministratorAccess"},
+		{"wildcard extra policy", config.EnvExtraPolicyARNs, "arn:aws:iam::123456789012:policy/*"},
+		{"full access extra policy", config.EnvExtraPolicyARNs, "arn:aws:iam::aws:policy/AmazonEC2FullAccess"},
+		{"admin boundary", config.EnvPermissionsBoundary, "arn:aws:iam::aws:policy/PowerUserAccess"},
+		{"bad excluded region", config.EnvExcludedRegions, "moon-1"},
+		{"take over not a boolean", config.EnvTakeOver, "yes"},
+		{"require condition not a boolean", config.EnvRequireTrustCond, "1"},
+		{"bad organization", config.EnvOrganizationID, "acme"},
+		{"placeholder in the middle", config.EnvRoleName, "a{region}b"},
 		{"parallelism zero", config.EnvParallelism, "0"},
 		{"parallelism not a number", config.EnvParallelism, "many"},
 	}
@@ -125,5 +141,14 @@ func TestLoadReportsEveryProblemAtOnce(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), v) {
 			t.Errorf("error %v does not name %s", err, v)
 		}
+	}
+}
+
+func TestLoadRejectsARegionBothManagedAndExcluded(t *testing.T) {
+	env := validEnv()
+	env[config.EnvRegions] = "eu-west-1,us-east-1"
+	env[config.EnvExcludedRegions] = "us-east-1"
+	if _, err := load(env); err == nil || !strings.Contains(err.Error(), config.EnvExcludedRegions+":") {
+		t.Errorf("err = %v", err)
 	}
 }

@@ -72,7 +72,7 @@ func (e *iamEnv) run(ctx context.Context) *dhmc.Report {
 	if err != nil {
 		e.t.Fatalf("reconcile.New: %v", err)
 	}
-	rep, err := rec.Run(ctx, reconcile.Scope{Role: true, Mode: dhmc.ModeEnforce, Cause: dhmc.Cause{Trigger: "manual"}})
+	rep, err := rec.Run(ctx, reconcile.Scope{Mode: dhmc.ModeEnforce, Cause: dhmc.Cause{Trigger: "manual"}})
 	if err != nil {
 		e.t.Fatalf("Run: %v", err)
 	}

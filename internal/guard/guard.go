@@ -105,7 +105,16 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 
 	switch req.Action {
 	case trigger.ActionIgnore:
-		log.DebugContext(ctx, "event ignored", "reason", req.Reason)
+		if req.Cause.ErrorCode != "" {
+			// A failed call that is not a denial: nothing changed and nobody
+			// is paged, but it is counted, so a storm of them shows.
+			log.InfoContext(ctx, "failed call ignored", "reason", req.Reason, "errorCode", req.Cause.ErrorCode)
+			if err := metrics.EmitFailedCall(h.Metrics, req.Cause, h.now()); err != nil {
+				log.WarnContext(ctx, "writing metrics", "error", err)
+			}
+		} else {
+			log.DebugContext(ctx, "event ignored", "reason", req.Reason)
+		}
 		return Response{Status: StatusIgnored, Reason: req.Reason}, nil
 	case trigger.ActionDenied:
 		return h.denied(ctx, log, req)
@@ -139,10 +148,10 @@ func (h *Handler) reconcile(ctx context.Context, log *slog.Logger, req trigger.R
 		mode = h.Mode
 	}
 	report, err := h.Runner.Run(ctx, reconcile.Scope{
-		Regions: req.Regions,
-		Role:    req.Role,
-		Mode:    mode,
-		Cause:   req.Cause,
+		Regions:  req.Regions,
+		Policies: req.Policies,
+		Mode:     mode,
+		Cause:    req.Cause,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reconciling (%s): %w", req.Cause.Trigger, err)

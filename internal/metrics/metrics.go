@@ -29,12 +29,18 @@ const (
 	// dimensions, so that one alarm on "fewer than 1 in N hours" (missing
 	// data treated as breaching) says the safety net has stopped.
 	SweepCompleted = "SweepCompleted"
+	// FailedCallIgnored counts CloudTrail events of failed calls on the DHMC
+	// role or setting that were not access denials (NoSuchEntity,
+	// throttling, ...), by ErrorCode: never paged, but visible.
+	FailedCallIgnored = "FailedCallIgnored"
 )
 
 // Dimension names.
 const (
 	DimRegion = "Region"
 	DimKind   = "Kind"
+	// DimErrorCode is the CloudTrail errorCode: a small, AWS-defined set.
+	DimErrorCode = "ErrorCode"
 )
 
 // GlobalRegion is the Region dimension of role findings: IAM is global.
@@ -131,6 +137,23 @@ func Emit(w io.Writer, r *dhmc.Report, now time.Time) error {
 		if err := enc.Encode(rec); err != nil {
 			return fmt.Errorf("writing sweep metric: %w", err)
 		}
+	}
+	return nil
+}
+
+// EmitFailedCall writes one FailedCallIgnored record for an ignored failed
+// call by someone else.
+func EmitFailedCall(w io.Writer, c dhmc.Cause, now time.Time) error {
+	if w == nil {
+		return nil
+	}
+	rec := record(now.UnixMilli(), [][]string{{DimErrorCode}}, FailedCallIgnored)
+	rec[DimErrorCode] = c.ErrorCode
+	rec[FailedCallIgnored] = 1
+	rec["EventName"] = c.EventName
+	rec["Actor"] = c.Actor
+	if err := json.NewEncoder(w).Encode(rec); err != nil {
+		return fmt.Errorf("writing failed-call metric: %w", err)
 	}
 	return nil
 }

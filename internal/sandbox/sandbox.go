@@ -144,20 +144,22 @@ func (s *Sandbox) UserSSM(region string) *ssm.Client {
 // product's own planner sees it; empty means compliant.
 func Drift(emu *awsemu.Server) ([]dhmc.Finding, error) {
 	d := Desired()
-	obs := dhmc.Observed{Role: &dhmc.RoleState{}}
+	rs := dhmc.RoleState{Name: d.RoleName}
 	if r, ok := emu.Role(Account, d.RoleName); ok {
 		names := make([]string, 0, len(r.InlinePolicies))
 		for n := range r.InlinePolicies {
 			names = append(names, n)
 		}
 		slices.Sort(names)
-		*obs.Role = dhmc.RoleState{
-			Exists: true, ARN: r.ARN, Path: r.Path, TrustPolicy: r.TrustPolicy,
+		rs = dhmc.RoleState{
+			Name: r.Name, Exists: true, ARN: r.ARN, Path: r.Path, TrustPolicy: r.TrustPolicy,
 			PermissionsBoundaryARN: r.PermissionsBoundary,
 			AttachedPolicyARNs:     r.AttachedPolicies,
 			InlinePolicyNames:      names,
+			Tags:                   r.Tags,
 		}
 	}
+	obs := dhmc.Observed{Roles: map[string]dhmc.RoleState{strings.ToLower(d.RoleName): rs}}
 	for _, region := range Regions {
 		st := emu.Setting(Account, region)
 		obs.Settings = append(obs.Settings, dhmc.SettingState{Region: region, Value: st.Value, Status: st.Status})

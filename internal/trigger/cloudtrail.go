@@ -23,7 +23,9 @@ type CloudTrailDetail struct {
 	// EventName is the API operation, e.g. "DetachRolePolicy".
 	EventName string `json:"eventName"`
 	// AWSRegion is the Region the call was made in; us-east-1 for IAM. It
-	// survives forwarding between buses, unlike the envelope's "region".
+	// survives forwarding between buses (so does the envelope's "region":
+	// EventBridge keeps where an event originated), and is what the
+	// function reads.
 	AWSRegion string `json:"awsRegion"`
 	// SourceIPAddress is the caller's IP, or a service name such as
 	// "cloudformation.amazonaws.com" or "AWS Internal".

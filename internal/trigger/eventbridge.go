@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +30,35 @@ var settingEvents = map[string]bool{
 	"RegisterDefaultHostManagementConfiguration":   true,
 	"DeregisterDefaultHostManagementConfiguration": true,
 }
+
+// policyEvents change what a customer managed policy grants, named by
+// requestParameters.policyArn: on an allowlisted policy or the boundary they
+// change the DHMC role's privileges without touching the role.
+var policyEvents = map[string]bool{
+	"CreatePolicyVersion":     true,
+	"SetDefaultPolicyVersion": true,
+	"DeletePolicyVersion":     true,
+}
+
+// deniedCodes are the error codes of a call AWS refused for lack of
+// permission: attempts worth telling on-call about. Any other failed call
+// (NoSuchEntity, ValidationException, throttling, TooManyUpdates, ...)
+// changed nothing and proves nothing about intent: logged and counted only.
+var deniedCodes = map[string]bool{
+	"AccessDenied":                       true,
+	"AccessDeniedException":              true,
+	"UnauthorizedOperation":              true,
+	"UnauthorizedAccess":                 true,
+	"Client.UnauthorizedOperation":       true,
+	"AuthorizationError":                 true,
+	"AuthorizationErrorException":        true,
+	"NotAuthorized":                      true,
+	"NotAuthorizedException":             true,
+	"AccessDeniedForDependencyException": true,
+}
+
+// Denied reports whether a CloudTrail errorCode is an access denial.
+func Denied(errorCode string) bool { return deniedCodes[errorCode] }
 
 // roleEvents change a role named by requestParameters.roleName.
 var roleEvents = map[string]bool{
@@ -107,6 +137,7 @@ func parseCloudTrail(env events.EventBridgeEvent, cfg Config) (Request, error) {
 		Actor:       d.UserIdentity.actor(d.RecipientAccountID),
 		ActorARN:    d.UserIdentity.ARN,
 		ActorType:   d.UserIdentity.Type,
+		InvokedBy:   d.UserIdentity.InvokedBy,
 		SourceIP:    d.SourceIPAddress,
 		UserAgent:   d.UserAgent,
 		ErrorCode:   d.ErrorCode,
@@ -141,6 +172,18 @@ func parseCloudTrail(env events.EventBridgeEvent, cfg Config) (Request, error) {
 		target = "the DHMC setting in " + d.AWSRegion
 		r.Regions = []string{d.AWSRegion}
 	case sourceIAM:
+		if policyEvents[d.EventName] {
+			arn, err := params.str("policyArn")
+			if err != nil {
+				return Request{}, err
+			}
+			if !slices.Contains(cfg.WatchedPolicies, arn) {
+				return ignore(r, fmt.Sprintf("%s on policy %q, which is neither allowlisted on the DHMC role nor its boundary", d.EventName, truncate(arn, 200))), nil
+			}
+			target = "policy " + arn + ", which the DHMC role depends on"
+			r.Policies = []string{arn}
+			break
+		}
 		if !roleEvents[d.EventName] {
 			return ignore(r, fmt.Sprintf("%s does not change the DHMC role", d.EventName)), nil
 		}
@@ -151,17 +194,24 @@ func parseCloudTrail(env events.EventBridgeEvent, cfg Config) (Request, error) {
 		if name == "" && d.ErrorCode != "" {
 			return ignore(r, fmt.Sprintf("failed %s without a roleName: cannot tell which role it targeted", d.EventName)), nil
 		}
-		if name != "" && !isRole(name, cfg.roleName()) {
+		if name != "" && !cfg.isDHMCRole(name) {
 			return ignore(r, fmt.Sprintf("%s on role %q, not the DHMC role", d.EventName, truncate(name, 200))), nil
 		}
 		target = "the DHMC role " + cfg.roleName()
+		if name != "" {
+			target = "the DHMC role " + roleNameOf(name)
+		}
 		r.Role = true
 	}
 
 	if d.ErrorCode != "" {
-		r.Regions, r.Role = nil, false
+		reason := fmt.Sprintf("%s on %s by %s failed with %s: nothing changed", d.EventName, target, r.Cause.Actor, truncate(d.ErrorCode, 100))
+		if !Denied(d.ErrorCode) {
+			return ignore(r, reason+" (not an access denial: counted, not alerted)"), nil
+		}
+		r.Regions, r.Role, r.Policies = nil, false, nil
 		r.Action = ActionDenied
-		r.Reason = fmt.Sprintf("%s on %s by %s failed with %s: nothing changed", d.EventName, target, r.Cause.Actor, truncate(d.ErrorCode, 100))
+		r.Reason = reason
 		return r, nil
 	}
 	r.Action = ActionReconcile
@@ -169,7 +219,7 @@ func parseCloudTrail(env events.EventBridgeEvent, cfg Config) (Request, error) {
 }
 
 func ignore(r Request, reason string) Request {
-	r.Action, r.Reason, r.Regions, r.Role = ActionIgnore, reason, nil, false
+	r.Action, r.Reason, r.Regions, r.Role, r.Policies = ActionIgnore, reason, nil, false, nil
 	return r
 }
 
@@ -220,18 +270,37 @@ func isDHMCSetting(id string) bool {
 	return strings.HasPrefix(id, "arn:") && strings.HasSuffix(id, ":servicesetting"+dhmc.SettingID)
 }
 
-// isRole reports whether roleName (a name, or a role ARN) names the role
-// called want. IAM role names are unique in an account regardless of path
-// and of case, so neither is compared.
-func isRole(roleName, want string) bool {
+// isDHMCRole reports whether roleName (a name, or a role ARN) names a DHMC
+// role: the configured name, or with a per-Region name, the name of a
+// managed Region's role. IAM role names are unique in an account regardless
+// of path and of case, so neither is compared.
+func (c Config) isDHMCRole(roleName string) bool {
+	name := roleNameOf(roleName)
+	if name == "" {
+		return false
+	}
+	want := c.roleName()
+	base, perRegion := strings.CutSuffix(want, dhmc.RegionPlaceholder)
+	if !perRegion {
+		return strings.EqualFold(name, want)
+	}
+	if len(name) <= len(base) || !strings.EqualFold(name[:len(base)], base) {
+		return false
+	}
+	region := name[len(base):]
+	return dhmc.ValidRegion(region) && c.managed(region)
+}
+
+// roleNameOf is the name in a role name or role ARN; "" for another ARN.
+func roleNameOf(roleName string) string {
 	if strings.HasPrefix(roleName, "arn:") {
 		_, n, ok := roleFromARN(roleName)
 		if !ok {
-			return false
+			return ""
 		}
-		roleName = n
+		return n
 	}
-	return strings.EqualFold(roleName, want)
+	return roleName
 }
 
 // isSelf reports whether u is a session of the role selfARN.

@@ -28,7 +28,14 @@ type manualPayload struct {
 	Regions []string `json:"regions"`
 }
 
+// MaxManualRegions bounds the Regions a manual payload may name: more than
+// any partition has.
+const MaxManualRegions = 64
+
 func parseManual(raw []byte, top map[string]json.RawMessage, cfg Config) (Request, error) {
+	if err := noDuplicateKeys(raw, "manual payload"); err != nil {
+		return Request{}, err
+	}
 	if err := onlyKeys(top, "manual payload", "action", "regions"); err != nil {
 		return Request{}, err
 	}
@@ -45,6 +52,9 @@ func parseManual(raw []byte, top map[string]json.RawMessage, cfg Config) (Reques
 		r.Mode = dhmc.ModeEnforce
 	default:
 		return Request{}, inputErrorf("manual payload: unknown action %q: want %q or %q", truncate(p.Action, 64), ManualCheck, ManualRemediate)
+	}
+	if len(p.Regions) > MaxManualRegions {
+		return Request{}, inputErrorf("manual payload: regions names %d Regions; at most %d are allowed", len(p.Regions), MaxManualRegions)
 	}
 	for i, region := range p.Regions {
 		switch {
@@ -70,6 +80,9 @@ type schedulerPayload struct {
 }
 
 func parseScheduler(raw []byte, top map[string]json.RawMessage) (Request, error) {
+	if err := noDuplicateKeys(raw, "Scheduler payload"); err != nil {
+		return Request{}, err
+	}
 	if err := onlyKeys(top, "Scheduler payload", "trigger", "scheduleArn", "scheduledTime"); err != nil {
 		return Request{}, err
 	}
@@ -97,4 +110,18 @@ func parseScheduler(raw []byte, top map[string]json.RawMessage) (Request, error)
 		c.Actor = fmt.Sprintf("EventBridge Scheduler schedule %s", lastPart(p.ScheduleARN))
 	}
 	return Request{Action: ActionReconcile, Role: true, Cause: c}, nil
+}
+
+// noDuplicateKeys rejects a payload in which an object repeats a key.
+func noDuplicateKeys(raw []byte, what string) error {
+	key, path, err := duplicateKey(raw)
+	switch {
+	case err != nil:
+		return &InputError{Msg: what + " is not valid JSON", Err: err}
+	case key == "":
+		return nil
+	case path == "":
+		return inputErrorf("%s has the key %q twice: say it once", what, truncate(key, 64))
+	}
+	return inputErrorf("%s has the key %q twice in %q: say it once", what, truncate(key, 64), truncate(path, 64))
 }

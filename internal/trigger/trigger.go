@@ -37,8 +37,11 @@ type Config struct {
 	// own repairs and do no work (loop protection).
 	SelfRoleARN string
 	// Regions are the managed Regions; nil means every Region (any valid
-	// Region code is accepted).
+	// Region code is accepted; the reconciler keeps the enabled ones).
 	Regions []string
+	// WatchedPolicies are the customer managed policies whose new versions
+	// change what the DHMC role may do (dhmc.Desired.WatchedPolicyARNs).
+	WatchedPolicies []string
 }
 
 // managed reports whether region is in scope for this deployment.
@@ -65,8 +68,12 @@ type Request struct {
 	Action Action
 	// Regions to check; nil means every managed Region.
 	Regions []string
-	// Role says whether the IAM role is in scope.
+	// Role says whether the event was about the IAM role (the reconciler
+	// reads the roles of every Region in scope whatever it says).
 	Role bool
+	// Policies, when set, are the watched policies whose default version
+	// changed: only they are read and reported.
+	Policies []string
 	// Mode overrides the deployment's mode: "" keeps it, dhmc.ModeCheck for a
 	// manual check, dhmc.ModeEnforce for a manual remediate.
 	Mode dhmc.Mode

@@ -3,6 +3,7 @@ package trigger
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -371,10 +372,25 @@ func TestParseEventVariants(t *testing.T) {
 		{"own repair that failed", edit(t, "ignore-own-repair.json", func(m map[string]any) {
 			detail(m)["errorCode"] = "ThrottlingException"
 		}), ActionIgnore, "own repair"},
-		{"throttled attempt by someone else", edit(t, "iam-detach-role-policy.json", func(m map[string]any) {
+		{"a failed call that is not a denial is counted, not paged", edit(t, "iam-detach-role-policy.json", func(m map[string]any) {
 			detail(m)["errorCode"] = "NoSuchEntity"
 			detail(m)["errorMessage"] = "Policy is not attached"
-		}), ActionDenied, "failed with NoSuchEntity"},
+		}), ActionIgnore, "not an access denial"},
+		{"throttled setting update is not a denial", edit(t, "ssm-update-service-setting.json", func(m map[string]any) {
+			detail(m)["errorCode"] = "ThrottlingException"
+		}), ActionIgnore, "not an access denial"},
+		{"TooManyUpdates is not a denial", edit(t, "ssm-update-service-setting.json", func(m map[string]any) {
+			detail(m)["errorCode"] = "TooManyUpdates"
+		}), ActionIgnore, "not an access denial"},
+		{"a validation error is not a denial", edit(t, "ssm-update-service-setting.json", func(m map[string]any) {
+			detail(m)["errorCode"] = "ValidationException"
+		}), ActionIgnore, "not an access denial"},
+		{"AccessDeniedException is a denial", edit(t, "ssm-update-service-setting.json", func(m map[string]any) {
+			detail(m)["errorCode"] = "AccessDeniedException"
+		}), ActionDenied, "failed with AccessDeniedException"},
+		{"role name in another case is the DHMC role", edit(t, "iam-detach-role-policy.json", func(m map[string]any) {
+			reqParams(m)["roleName"] = "awssystemsmanagerdefaultec2instancemanagementrole"
+		}), ActionReconcile, ""},
 		{"cross-account caller", edit(t, "iam-detach-role-policy.json", func(m map[string]any) {
 			detail(m)["userIdentity"].(map[string]any)["accountId"] = "210987654321"
 		}), ActionReconcile, ""},
@@ -594,4 +610,90 @@ func FuzzParse(f *testing.F) {
 			assertValid(t, r, cfg)
 		}
 	})
+}
+
+func TestPerRegionRoleNamesMatchManagedRegionsOnly(t *testing.T) {
+	cfg := someRegions
+	cfg.RoleName, cfg.RolePath = "AWS-QuickSetup-SSM-DefaultEC2MgmtRole-{region}", "/"
+	for _, tt := range []struct {
+		role string
+		want Action
+	}{
+		{"AWS-QuickSetup-SSM-DefaultEC2MgmtRole-eu-west-1", ActionReconcile},
+		{"aws-quicksetup-ssm-defaultec2mgmtrole-us-east-1", ActionReconcile},
+		{"arn:aws:iam::123456789012:role/AWS-QuickSetup-SSM-DefaultEC2MgmtRole-eu-central-1", ActionReconcile},
+		{"AWS-QuickSetup-SSM-DefaultEC2MgmtRole-ap-south-1", ActionIgnore}, // not a managed Region
+		{"AWS-QuickSetup-SSM-DefaultEC2MgmtRole-", ActionIgnore},
+		{"AWS-QuickSetup-SSM-DefaultEC2MgmtRole-notaregion", ActionIgnore},
+		{"AWSSystemsManagerDefaultEC2InstanceManagementRole", ActionIgnore},
+	} {
+		raw := edit(t, "iam-detach-role-policy.json", func(m map[string]any) { reqParams(m)["roleName"] = tt.role })
+		got, err := Parse(raw, cfg)
+		if err != nil || got.Action != tt.want {
+			t.Errorf("role %q: got %q (%s), %v; want %q", tt.role, got.Action, got.Reason, err, tt.want)
+		}
+	}
+}
+
+func TestWatchedPolicyVersionChangesAreReconciledAsPolicyRuns(t *testing.T) {
+	const watched = "arn:aws:iam::123456789012:policy/DHMCBoundary"
+	cfg := someRegions
+	cfg.WatchedPolicies = []string{watched}
+	policyEvent := func(event, arn, errorCode string) []byte {
+		return edit(t, "iam-detach-role-policy.json", func(m map[string]any) {
+			detail(m)["eventName"] = event
+			detail(m)["requestParameters"] = map[string]any{"policyArn": arn, "policyDocument": "{}", "setAsDefault": true}
+			if errorCode != "" {
+				detail(m)["errorCode"] = errorCode
+			}
+		})
+	}
+	for _, event := range []string{"CreatePolicyVersion", "SetDefaultPolicyVersion", "DeletePolicyVersion"} {
+		got, err := Parse(policyEvent(event, watched, ""), cfg)
+		if err != nil || got.Action != ActionReconcile || !slices.Equal(got.Policies, []string{watched}) || got.Role || got.Regions != nil {
+			t.Errorf("%s: %+v, %v", event, got, err)
+		}
+	}
+	if got, _ := Parse(policyEvent("CreatePolicyVersion", "arn:aws:iam::123456789012:policy/Other", ""), cfg); got.Action != ActionIgnore {
+		t.Errorf("unwatched policy: %+v", got)
+	}
+	if got, _ := Parse(policyEvent("CreatePolicyVersion", watched, "AccessDenied"), cfg); got.Action != ActionDenied || got.Policies != nil {
+		t.Errorf("denied version change: %+v", got)
+	}
+}
+
+func TestManualPayloadRejectsDuplicateKeysAndTooManyRegions(t *testing.T) {
+	for _, tt := range []struct{ raw, want string }{
+		{`{"action":"check","action":"remediate"}`, `key "action" twice`},
+		{`{"action":"check","regions":["eu-west-1"],"regions":[]}`, `key "regions" twice`},
+		{`{"trigger":"schedule","trigger":"schedule"}`, `key "trigger" twice`},
+	} {
+		_, err := Parse([]byte(tt.raw), allRegions)
+		var ie *InputError
+		if !errors.As(err, &ie) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Parse(%s) = %v, want an InputError containing %q", tt.raw, err, tt.want)
+		}
+	}
+	var regions []string
+	for i := range 65 {
+		regions = append(regions, fmt.Sprintf("%q", fmt.Sprintf("xx-test-%d", i+1)))
+	}
+	raw := `{"action":"check","regions":[` + strings.Join(regions, ",") + `]}`
+	if _, err := Parse([]byte(raw), allRegions); err == nil || !strings.Contains(err.Error(), "at most 64") {
+		t.Errorf("65 Regions: %v", err)
+	}
+}
+
+func TestDuplicateKeyFindsNestedRepeats(t *testing.T) {
+	for _, tt := range []struct{ raw, key, path string }{
+		{`{"a":1,"b":{"c":[{"d":1,"d":2}]}}`, "d", "b.c"},
+		{`{"a":{"x":1},"b":{"x":1}}`, "", ""},
+		{`{"a":[1,{"a":1}],"a":2}`, "a", ""},
+		{`[{"k":1},{"k":1}]`, "", ""},
+	} {
+		key, path, err := duplicateKey([]byte(tt.raw))
+		if err != nil || key != tt.key || path != tt.path {
+			t.Errorf("duplicateKey(%s) = %q, %q, %v; want %q, %q", tt.raw, key, path, err, tt.key, tt.path)
+		}
+	}
 }
