@@ -100,7 +100,7 @@ func strs(v any) []string {
 // events index names ("ssm", "iam").
 var ruleGroups = map[string][]string{
 	"ssm": {"SsmSettingChange", "SsmDhmcApiCall"},
-	"iam": {"IamRoleChange"},
+	"iam": {"IamRoleChange", "IamPolicyVersionChange"},
 }
 
 // functionPatterns returns the rendered pattern of each of the function's

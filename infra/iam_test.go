@@ -137,20 +137,27 @@ func TestFunctionRoleIsLeastPrivilege(t *testing.T) {
 	const (
 		settingARN = "arn:aws:ssm:*:" + account + settingSuffix
 		dhmcRole   = "arn:aws:iam::" + account + ":role/service-role/" + dhmcRoleName
+		anyPath    = "arn:aws:iam::" + account + ":role/*" + dhmcRoleName
+		anyRole    = "arn:aws:iam::" + account + ":role/*"
 	)
 	type grant struct{ action, resource string }
 	want := []grant{
 		{"ssm:GetServiceSetting", settingARN},
 		{"ssm:UpdateServiceSetting", settingARN},
-		{"ssm:ResetServiceSetting", settingARN},
-		{"iam:GetRole", dhmcRole},
+		// reads reach the DHMC name at any path
+		{"iam:GetRole", anyPath},
+		{"iam:ListAttachedRolePolicies", anyPath},
+		{"iam:ListRolePolicies", anyPath},
+		{"iam:GetRolePolicy", anyPath},
+		// and the role any setting names, to check it before leaving it
+		{"iam:GetRole", anyRole},
+		{"iam:ListAttachedRolePolicies", anyRole},
+		{"iam:ListRolePolicies", anyRole},
+		// writes only the configured role at its path
 		{"iam:CreateRole", dhmcRole},
 		{"iam:UpdateAssumeRolePolicy", dhmcRole},
 		{"iam:AttachRolePolicy", dhmcRole},
 		{"iam:DetachRolePolicy", dhmcRole},
-		{"iam:ListAttachedRolePolicies", dhmcRole},
-		{"iam:ListRolePolicies", dhmcRole},
-		{"iam:GetRolePolicy", dhmcRole},
 		{"iam:DeleteRolePolicy", dhmcRole},
 		{"iam:DeleteRolePermissionsBoundary", dhmcRole},
 		{"iam:PassRole", dhmcRole},
@@ -196,6 +203,9 @@ func TestFunctionRoleIsLeastPrivilege(t *testing.T) {
 	if _, ok := sts["DhmcRoleConfiguredBoundaryOnly"]; ok {
 		t.Error("without a PermissionsBoundaryArn the function may still put a boundary")
 	}
+	if _, ok := sts["ReadWatchedPolicies"]; ok {
+		t.Error("without allowlisted policies or a boundary the function may read policies")
+	}
 }
 
 func TestFunctionRoleFollowsTheRoleParameters(t *testing.T) {
@@ -206,7 +216,7 @@ func TestFunctionRoleFollowsTheRoleParameters(t *testing.T) {
 		"PermissionsBoundaryArn": "arn:aws:iam::123456789012:policy/boundary",
 	})
 	const role = "arn:aws:iam::" + account + ":role/Dhmc"
-	for _, sid := range []string{"DhmcRoleReadAndRepair", "DhmcRoleAttachAllowedPoliciesOnly", "PassDhmcRoleToSsmOnly", "DhmcRoleConfiguredBoundaryOnly"} {
+	for _, sid := range []string{"DhmcRoleRepair", "DhmcRoleCreateWithBoundary", "DhmcRoleAttachAllowedPoliciesOnly", "PassDhmcRoleToSsmOnly", "DhmcRoleConfiguredBoundaryOnly"} {
 		st, ok := sts[sid]
 		if !ok {
 			t.Errorf("no statement %s", sid)
@@ -215,6 +225,18 @@ func TestFunctionRoleFollowsTheRoleParameters(t *testing.T) {
 		if got := strs(st["Resource"]); !slices.Equal(got, []string{role}) {
 			t.Errorf("%s on %v, want %s (a role at path / has no path segment)", sid, got, role)
 		}
+	}
+	for _, sid := range []string{"DhmcRoleCreate", "DhmcRoleRemoveUnconfiguredBoundary"} {
+		if _, ok := sts[sid]; ok {
+			t.Errorf("with a boundary configured, statement %s must not exist", sid)
+		}
+	}
+	create := sts["DhmcRoleCreateWithBoundary"]
+	if got := str(get(t, create, "Condition", "StringEquals", "iam:PermissionsBoundary")); got != "arn:aws:iam::123456789012:policy/boundary" {
+		t.Errorf("CreateRole condition = %s, want the configured boundary", got)
+	}
+	if got := strs(sts["ReadWatchedPolicies"]["Resource"]); !slices.Equal(got, []string{"arn:aws:iam::123456789012:policy/boundary", "arn:aws:iam::123456789012:policy/extra"}) {
+		t.Errorf("watched policies readable = %v", got)
 	}
 	got := strs(get(t, sts["DhmcRoleAttachAllowedPoliciesOnly"], "Condition", "ArnEquals", "iam:PolicyARN"))
 	want := []string{"arn:aws:iam::123456789012:policy/extra", "arn:aws:iam::aws:policy/AmazonSSMManagedEC2InstanceDefaultPolicy"}
@@ -227,6 +249,29 @@ func TestFunctionRoleFollowsTheRoleParameters(t *testing.T) {
 	}
 	if !slices.Equal(strs(boundary["Action"]), []string{"iam:PutRolePermissionsBoundary"}) {
 		t.Errorf("boundary statement actions = %v", boundary["Action"])
+	}
+}
+
+func TestFunctionRoleWritesEachPerRegionRoleOnly(t *testing.T) {
+	sts := functionStatements(t, map[string]string{"RoleName": "AWS-QuickSetup-SSM-DefaultEC2MgmtRole-{region}", "RolePath": "/"})
+	if got := strs(sts["DhmcRoleRepair"]["Resource"]); !slices.Equal(got, []string{"arn:aws:iam::" + account + ":role/AWS-QuickSetup-SSM-DefaultEC2MgmtRole-*"}) {
+		t.Errorf("repairs on %v", got)
+	}
+	if got := strs(sts["DhmcRoleRead"]["Resource"]); !slices.Equal(got, []string{"arn:aws:iam::" + account + ":role/*AWS-QuickSetup-SSM-DefaultEC2MgmtRole-*"}) {
+		t.Errorf("reads on %v", got)
+	}
+}
+
+func TestFunctionRoleCarriesTheTagAnSCPMayRequire(t *testing.T) {
+	r := render(t, mainTemplate, envWith("", map[string]string{"FunctionRoleTagKey": "job-function", "FunctionRoleTagValue": "administrator"}))
+	role := resource(t, r, "GuardFunctionRole", "AWS::IAM::Role")
+	tags, _ := role.Properties["Tags"].([]any)
+	if len(tags) != 1 || str(get(t, tags[0], "Key")) != "job-function" || str(get(t, tags[0], "Value")) != "administrator" {
+		t.Errorf("tags = %v", role.Properties["Tags"])
+	}
+	plain := resource(t, render(t, mainTemplate, infra.DefaultEnv()), "GuardFunctionRole", "AWS::IAM::Role")
+	if _, ok := plain.Properties["Tags"]; ok {
+		t.Errorf("untagged by default, got %v", plain.Properties["Tags"])
 	}
 }
 

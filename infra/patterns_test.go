@@ -46,8 +46,8 @@ func compiledFunctionPatterns(t *testing.T, env infra.Env) map[string]*eventpatt
 	for name, p := range functionPatterns(t, render(t, mainTemplate, env)) {
 		out[name] = compile(t, p)
 	}
-	if len(out) != 3 {
-		t.Fatalf("function has %d EventBridge rules, want 3", len(out))
+	if len(out) != 4 {
+		t.Fatalf("function has %d EventBridge rules, want 4", len(out))
 	}
 	return out
 }
@@ -110,7 +110,12 @@ func TestRulesMatchOnlyTheDhmcSettingAndRole(t *testing.T) {
 		{"put a boundary on the DHMC role", cloudTrail("aws.iam", "PutRolePermissionsBoundary", map[string]any{"roleName": dhmcRoleName, "permissionsBoundary": "x"}), "iam"},
 		{"delete the DHMC role", cloudTrail("aws.iam", "DeleteRole", map[string]any{"roleName": dhmcRoleName}), "iam"},
 		{"detach from another role", cloudTrail("aws.iam", "DetachRolePolicy", map[string]any{"roleName": "SomeAppRole", "policyArn": "x"}), ""},
-		{"a role named like ours in other case", cloudTrail("aws.iam", "DeleteRole", map[string]any{"roleName": strings.ToLower(dhmcRoleName)}), ""},
+		{"a role named like ours in other case (IAM names are case-insensitive)", cloudTrail("aws.iam", "DeleteRole", map[string]any{"roleName": strings.ToLower(dhmcRoleName)}), "iam"},
+		{"a role whose name only starts like ours", cloudTrail("aws.iam", "DeleteRole", map[string]any{"roleName": dhmcRoleName + "2"}), ""},
+		{"a new version of this account's policy", cloudTrail("aws.iam", "CreatePolicyVersion", map[string]any{"policyArn": "arn:aws:iam::" + account + ":policy/Boundary", "setAsDefault": true}), "iam"},
+		{"a default version set", cloudTrail("aws.iam", "SetDefaultPolicyVersion", map[string]any{"policyArn": "arn:aws:iam::" + account + ":policy/Boundary", "versionId": "v2"}), "iam"},
+		{"another account's policy", cloudTrail("aws.iam", "CreatePolicyVersion", map[string]any{"policyArn": "arn:aws:iam::210987654321:policy/Boundary"}), ""},
+		{"creating a policy", cloudTrail("aws.iam", "CreatePolicy", map[string]any{"policyName": "x"}), ""},
 		{"tag the DHMC role", cloudTrail("aws.iam", "TagRole", map[string]any{"roleName": dhmcRoleName}), ""},
 		{"IAM call with the setting source", cloudTrail("aws.ssm", "DeleteRole", map[string]any{"roleName": dhmcRoleName}), ""},
 	}
@@ -136,19 +141,35 @@ func TestIamRuleFollowsTheRoleNameParameter(t *testing.T) {
 	}
 }
 
+func TestIamRuleMatchesPerRegionRoleNames(t *testing.T) {
+	patterns := compiledFunctionPatterns(t, envWith("", map[string]string{"RoleName": "AWS-QuickSetup-SSM-DefaultEC2MgmtRole-{region}", "RolePath": "/"}))
+	for role, want := range map[string]string{
+		"AWS-QuickSetup-SSM-DefaultEC2MgmtRole-eu-west-1": "iam",
+		"aws-quicksetup-ssm-defaultec2mgmtrole-us-east-1": "iam",
+		"AWS-QuickSetup-SSM-Other":                        "",
+		dhmcRoleName:                                      "",
+	} {
+		got := strings.Join(groupsMatching(t, patterns, cloudTrail("aws.iam", "DetachRolePolicy", map[string]any{"roleName": role})), ",")
+		if got != want {
+			t.Errorf("role %s matched %q, want %q", role, got, want)
+		}
+	}
+}
+
 func TestForwarderSendsTheSameEventsToTheHomeBus(t *testing.T) {
 	home := functionPatterns(t, render(t, mainTemplate, infra.DefaultEnv()))
 	rules := map[string]string{
-		"SsmSettingChangeRule": "SsmSettingChange",
-		"SsmDhmcApiCallRule":   "SsmDhmcApiCall",
-		"IamRoleChangeRule":    "IamRoleChange",
+		"SsmSettingChangeRule":       "SsmSettingChange",
+		"SsmDhmcApiCallRule":         "SsmDhmcApiCall",
+		"IamRoleChangeRule":          "IamRoleChange",
+		"IamPolicyVersionChangeRule": "IamPolicyVersionChange",
 	}
 	tests := []struct {
 		region  string
 		want    []string // rules deployed
 		hasRole bool
 	}{
-		{"us-east-1", []string{"IamRoleChangeRule", "SsmDhmcApiCallRule", "SsmSettingChangeRule"}, true},
+		{"us-east-1", []string{"IamPolicyVersionChangeRule", "IamRoleChangeRule", "SsmDhmcApiCallRule", "SsmSettingChangeRule"}, true},
 		{"ap-southeast-2", []string{"SsmDhmcApiCallRule", "SsmSettingChangeRule"}, true},
 		{"eu-west-1", nil, false}, // the home Region: a rule there would loop
 	}

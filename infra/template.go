@@ -18,6 +18,7 @@ import (
 	"os"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -596,6 +597,28 @@ func (r *renderer) intrinsic(in Intrinsic) (any, error) {
 			out = append(out, p)
 		}
 		return out, nil
+	case "Fn::Select":
+		args, _ := in.Arg.([]any)
+		if len(args) != 2 {
+			return nil, errors.New("!Select takes [index, list]")
+		}
+		idx, err := r.eval(args[0])
+		if err != nil {
+			return nil, err
+		}
+		n, err := strconv.Atoi(fmt.Sprint(idx))
+		if err != nil {
+			return nil, fmt.Errorf("!Select index %v is not a number", idx)
+		}
+		l, err := r.eval(args[1])
+		if err != nil {
+			return nil, err
+		}
+		list, ok := l.([]any)
+		if !ok || n < 0 || n >= len(list) {
+			return nil, fmt.Errorf("!Select %d of %v: out of range or not a list", n, l)
+		}
+		return list[n], nil
 	case "Fn::Join":
 		args, _ := in.Arg.([]any)
 		if len(args) != 2 {

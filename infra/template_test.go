@@ -85,6 +85,10 @@ func TestFunctionEnvironmentComesFromTheParameters(t *testing.T) {
 		"DHMC_EXTRA_POLICY_ARNS":        params["ExtraPolicyArns"],
 		"DHMC_PERMISSIONS_BOUNDARY_ARN": params["PermissionsBoundaryArn"],
 		"DHMC_PARALLELISM":              "4",
+		"DHMC_EXCLUDED_REGIONS":         "",
+		"DHMC_TAKE_OVER":                "false",
+		"DHMC_REQUIRE_TRUST_CONDITION":  "false",
+		"DHMC_ORGANIZATION_ID":          "",
 	}
 	for k, w := range want {
 		if got, ok := vars[k]; !ok || str(got) != w {
@@ -201,7 +205,7 @@ func TestAlertsAreEncryptedAndOnlyThisAccountPublishes(t *testing.T) {
 			continue
 		}
 		switch p := principal(st); p {
-		case "aws:arn:aws:iam::" + account + ":root":
+		case "aws:getatt:GuardFunctionRole.Arn":
 		case "service:cloudwatch.amazonaws.com":
 			if sourceAccountCondition(st) != account {
 				t.Errorf("statement %v lets any account's alarms publish", st["Sid"])
