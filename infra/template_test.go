@@ -85,6 +85,9 @@ func TestFunctionEnvironmentComesFromTheParameters(t *testing.T) {
 		"DHMC_EXTRA_POLICY_ARNS":        params["ExtraPolicyArns"],
 		"DHMC_PERMISSIONS_BOUNDARY_ARN": params["PermissionsBoundaryArn"],
 		"DHMC_PARALLELISM":              "4",
+		// The central view (internal/central.LoadConfig); off by default.
+		"DHMC_CENTRAL_BUS_ARN":   "",
+		"DHMC_CENTRAL_TOPIC_ARN": "",
 	}
 	for k, w := range want {
 		if got, ok := vars[k]; !ok || str(got) != w {
