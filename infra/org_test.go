@@ -507,3 +507,17 @@ func TestForwarderFitsAServiceManagedStackSet(t *testing.T) {
 		t.Errorf("forwarder template holds an account ID %s", m)
 	}
 }
+
+// create-stack-set --template-body takes at most 51,200 bytes; past that
+// the README's commands need --template-url (an S3 object) instead.
+func TestStackSetTemplateFitsATemplateBody(t *testing.T) {
+	for _, file := range []string{stacksetTemplate, forwarderTemplate, "org/central.yaml"} {
+		info, err := os.Stat(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Size() > 51_200 {
+			t.Errorf("%s is %d bytes, over the 51,200 byte --template-body limit: switch the README to --template-url", file, info.Size())
+		}
+	}
+}
