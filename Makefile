@@ -101,7 +101,7 @@ org-check: $(VENV_STAMP) ## fail if infra/org/guard-stackset.yaml is not what in
 .PHONY: org-package
 org-package: build ## zip the arm64 bootstrap for the StackSet; prints the GuardCodeKey to upload it under
 	mkdir -p $(ORG_BUILD)
-	sum=$$(sha256sum $(BUILD_DIR)/arm64/bootstrap | cut -c1-16); \
+	@sum=$$(sha256sum $(BUILD_DIR)/arm64/bootstrap | cut -c1-16); \
 	rm -f $(ORG_BUILD)/guard-$$sum.zip; \
 	cp $(BUILD_DIR)/arm64/bootstrap $(ORG_BUILD)/bootstrap; \
 	touch -d '2000-01-01T00:00:00Z' $(ORG_BUILD)/bootstrap; \
