@@ -67,8 +67,9 @@ $(GOLANGCI_LINT_STAMP):
 lint: $(VENV_STAMP) $(GOLANGCI_LINT_STAMP) ## go vet, golangci-lint, cfn-lint, sam validate --lint, sam build
 	$(GO) vet ./...
 	$(GOLANGCI_LINT) run ./...
-	$(VENV)/bin/cfn-lint infra/*.yaml
+	$(VENV)/bin/cfn-lint infra/*.yaml infra/org/*.yaml
 	$(VENV)/bin/sam validate --lint -t infra/template.yaml --region us-east-1
+	$(MAKE) --no-print-directory org-check
 	$(MAKE) --no-print-directory sam-build
 
 .PHONY: sam-build
@@ -81,3 +82,29 @@ sam-build: $(VENV_STAMP) ## sam build the function (arm64 bootstrap, local Go to
 conformance: $(VENV_STAMP) ## check event patterns and IAM repairs against moto_server
 	MOTO_SERVER=$(VENV)/bin/moto_server PYTHON=$(VENV)/bin/python \
 		bash internal/conformance/with-moto.sh $(GO) test -count=1 -run . -v ./internal/conformance/
+
+# --- Organisation rollout (infra/org): service-managed StackSets -----------------
+# The guard's StackSet template is infra/template.yaml translated offline to plain
+# CloudFormation (StackSets with service-managed permissions refuse macros, and
+# AWS::Serverless is one). It is committed; `make lint` fails when it is stale.
+ORG_STACKSET := infra/org/guard-stackset.yaml
+ORG_BUILD    := $(BUILD_DIR)/org
+
+.PHONY: org-templates
+org-templates: $(VENV_STAMP) ## regenerate infra/org/guard-stackset.yaml from infra/template.yaml (offline)
+	$(VENV)/bin/python infra/org/stackset.py infra/template.yaml $(ORG_STACKSET)
+
+.PHONY: org-check
+org-check: $(VENV_STAMP) ## fail if infra/org/guard-stackset.yaml is not what infra/template.yaml generates
+	$(VENV)/bin/python infra/org/stackset.py --check infra/template.yaml $(ORG_STACKSET)
+
+.PHONY: org-package
+org-package: build ## zip the arm64 bootstrap for the StackSet; prints the GuardCodeKey to upload it under
+	mkdir -p $(ORG_BUILD)
+	@sum=$$(sha256sum $(BUILD_DIR)/arm64/bootstrap | cut -c1-16); \
+	rm -f $(ORG_BUILD)/guard-$$sum.zip; \
+	cp $(BUILD_DIR)/arm64/bootstrap $(ORG_BUILD)/bootstrap; \
+	touch -d '2000-01-01T00:00:00Z' $(ORG_BUILD)/bootstrap; \
+	(cd $(ORG_BUILD) && zip -q -X -D guard-$$sum.zip bootstrap); \
+	rm $(ORG_BUILD)/bootstrap; \
+	echo "$(ORG_BUILD)/guard-$$sum.zip -> GuardCodeKey dhmc-guard/guard-$$sum.zip"

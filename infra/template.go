@@ -375,6 +375,13 @@ func (r *renderer) condition(c any) (bool, error) {
 }
 
 func (r *renderer) condExpr(v any, seen []string) (bool, error) {
+	// The long form of a condition reference, {"Condition": name}, as
+	// generated templates (infra/org) write it.
+	if m, ok := v.(map[string]any); ok && len(m) == 1 {
+		if name, ok := m["Condition"].(string); ok {
+			return r.namedCondition(name, seen)
+		}
+	}
 	in, ok := v.(Intrinsic)
 	if !ok {
 		return false, fmt.Errorf("condition must be a function, got %v", v)

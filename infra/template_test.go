@@ -89,6 +89,9 @@ func TestFunctionEnvironmentComesFromTheParameters(t *testing.T) {
 		"DHMC_TAKE_OVER":                "false",
 		"DHMC_REQUIRE_TRUST_CONDITION":  "false",
 		"DHMC_ORGANIZATION_ID":          "",
+		// The central view (internal/central.LoadConfig); off by default.
+		"DHMC_CENTRAL_BUS_ARN":   "",
+		"DHMC_CENTRAL_TOPIC_ARN": "",
 	}
 	for k, w := range want {
 		if got, ok := vars[k]; !ok || str(got) != w {

@@ -1,6 +1,7 @@
 // Package alert turns a run's report into one SNS message for on-call: a
 // subject readable on a phone, a body that says what was wrong, who changed
-// it, what was done and whether it worked, and the full report as JSON.
+// it, what was done and whether it worked, and the full report as JSON; and,
+// for chat channels, the same facts as an Amazon Q Developer card (chat.go).
 package alert
 
 import (
@@ -69,6 +70,9 @@ type Message struct {
 	Attributes map[string]string
 	Severity   string
 	Outcome    string
+	// Chat is the card for chat channels (Amazon Q Developer in chat
+	// applications); nil sends the plain text only.
+	Chat *Chat
 }
 
 // Compose builds the alert for r. It returns false when there is nothing to
@@ -92,8 +96,37 @@ func Compose(r *dhmc.Report) (Message, bool) {
 			AttrAccount:  orUnknown(r.AccountID),
 		},
 	}
-	m.Body = body(r, m.Subject)
+	m.Chat = chat(r, m)
+	m.Body = fitMessage(r, m)
 	return m, true
+}
+
+// fitMessage returns the body, shortened until the whole published message
+// (the JSON structure with the card, the subject and the attributes) is
+// within SNS's limit: the body's JSON escaping and the card both take room.
+func fitMessage(r *dhmc.Report, m Message) string {
+	budget := bodyBudget
+	for {
+		m.Body = body(r, m.Subject, budget)
+		s, err := m.Structure()
+		if err != nil {
+			return m.Body
+		}
+		over := len(s) + len(m.Subject) + attributesSize(m.Attributes) - MaxMessage
+		if over <= 0 || budget < 16*1024 {
+			return m.Body
+		}
+		budget -= over + 1024
+	}
+}
+
+// attributesSize is what SNS counts for attributes: name, type and value.
+func attributesSize(attrs map[string]string) int {
+	n := 0
+	for k, v := range attrs {
+		n += len(k) + len("String") + len(v)
+	}
+	return n
 }
 
 // classify decides the message's outcome and severity; "" means no message.
@@ -261,8 +294,9 @@ type Publisher interface {
 	Publish(ctx context.Context, params *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
 }
 
-// Send publishes m to topicARN. Errors are returned, never swallowed: a lost
-// alert must fail the invocation.
+// Send publishes m to topicARN: with a Chat card, as a JSON message
+// structure (plain text by default, the card for https subscribers). Errors
+// are returned, never swallowed: a lost alert must fail the invocation.
 func Send(ctx context.Context, p Publisher, topicARN string, m Message) error {
 	if p == nil {
 		return errors.New("publishing alert: no SNS client")
@@ -282,6 +316,13 @@ func Send(ctx context.Context, p Publisher, topicARN string, m Message) error {
 		Subject:           aws.String(m.Subject),
 		Message:           aws.String(m.Body),
 		MessageAttributes: attrs,
+	}
+	if m.Chat != nil {
+		s, err := m.Structure()
+		if err != nil {
+			return fmt.Errorf("publishing alert %q: %w", m.Subject, err)
+		}
+		in.Message, in.MessageStructure = aws.String(s), aws.String("json")
 	}
 	if _, err := p.Publish(ctx, in); err != nil {
 		return fmt.Errorf("publishing alert %q to %s: %w", m.Subject, topicARN, err)

@@ -314,7 +314,7 @@ func TestSendPublishesSubjectBodyAndStringAttributes(t *testing.T) {
 		t.Fatalf("published %d messages", len(p.got))
 	}
 	in := p.got[0]
-	if *in.TopicArn != topic || *in.Subject != m.Subject || *in.Message != m.Body {
+	if *in.TopicArn != topic || *in.Subject != m.Subject || publishedText(t, in) != m.Body {
 		t.Errorf("published %q to %q", *in.Subject, *in.TopicArn)
 	}
 	got := map[string]string{}
@@ -328,6 +328,23 @@ func TestSendPublishesSubjectBodyAndStringAttributes(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("attributes %v, want %v", got, want)
 	}
+}
+
+// publishedText is what e-mail subscribers receive: the message, or its
+// "default" when it was published as a JSON message structure.
+func publishedText(t *testing.T, in *sns.PublishInput) string {
+	t.Helper()
+	if in.MessageStructure == nil {
+		return *in.Message
+	}
+	if *in.MessageStructure != "json" {
+		t.Fatalf("MessageStructure = %q", *in.MessageStructure)
+	}
+	var s map[string]string
+	if err := json.Unmarshal([]byte(*in.Message), &s); err != nil {
+		t.Fatalf("message structure is not a JSON object of strings: %v", err)
+	}
+	return s["default"]
 }
 
 func TestSendReturnsPublishErrors(t *testing.T) {

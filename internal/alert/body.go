@@ -13,8 +13,9 @@ import (
 // after its line is the report (or its truncated start, with a note).
 const JSONMarker = "--- Full report (JSON) ---"
 
-// body is the message text: a summary for people, then the report as JSON.
-func body(r *dhmc.Report, subject string) string {
+// body is the message text: a summary for people, then the report as JSON,
+// in at most budget bytes.
+func body(r *dhmc.Report, subject string, budget int) string {
 	var b strings.Builder
 	b.WriteString(subject + "\n\n")
 	writeCause(&b, r)
@@ -23,7 +24,7 @@ func body(r *dhmc.Report, subject string) string {
 	writeErrors(&b, r)
 	writeIgnored(&b, r)
 	writeRun(&b, r)
-	return fit(b.String(), r)
+	return fit(b.String(), r, budget)
 }
 
 func writeCause(b *strings.Builder, r *dhmc.Report) {
@@ -219,15 +220,15 @@ func writeRun(b *strings.Builder, r *dhmc.Report) {
 		orDash(r.StartedAt), r.DurationMs, r.Reads, r.Writes, role, len(r.Regions), orDash(strings.Join(r.Regions, ", ")))
 }
 
-// fit appends the report JSON and keeps the whole under the SNS limit:
+// fit appends the report JSON and keeps the whole within budget bytes:
 // indented JSON if it fits, compact if that fits, else the start of the
 // compact JSON with a note saying it was cut.
-func fit(text string, r *dhmc.Report) string {
-	if len(text) > bodyBudget/2 {
-		text = cut(text, bodyBudget/2) + "\n[summary truncated to fit the SNS message limit]\n\n"
+func fit(text string, r *dhmc.Report, budget int) string {
+	if len(text) > budget/2 {
+		text = cut(text, budget/2) + "\n[summary truncated to fit the SNS message limit]\n\n"
 	}
 	head := text + JSONMarker + "\n"
-	room := bodyBudget - len(head)
+	room := budget - len(head)
 	indented, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		// A Report holds only strings, numbers and slices of them: this

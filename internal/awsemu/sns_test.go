@@ -100,3 +100,61 @@ func TestSNSPublishErrorsSurfaceAsTypedSDKErrors(t *testing.T) {
 		t.Errorf("publish at the limits: %v", err)
 	}
 }
+
+func TestSNSPublishWithMessageStructureKeepsEachProtocolsMessage(t *testing.T) {
+	s := awsemu.StartTest(t)
+	arn := s.CreateTopic(awsemu.DefaultAccount, "eu-west-1", "t")
+	c := newClients(s, "eu-west-1").sns
+	_, err := c.Publish(t.Context(), &sns.PublishInput{
+		TopicArn: aws.String(arn), Subject: aws.String("s"), MessageStructure: aws.String("json"),
+		Message: aws.String(`{"default":"plain text","https":"{\"version\":\"1.0\"}"}`),
+	})
+	if err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	msgs := s.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("messages = %d, want 1", len(msgs))
+	}
+	m := msgs[0]
+	tests := []struct{ protocol, want string }{
+		{"email", "plain text"}, // no key of its own: the default
+		{"sqs", "plain text"},
+		{"https", `{"version":"1.0"}`},
+	}
+	for _, tt := range tests {
+		if got := m.For(tt.protocol); got != tt.want {
+			t.Errorf("%s subscribers get %q, want %q", tt.protocol, got, tt.want)
+		}
+	}
+	if m.Body != "plain text" {
+		t.Errorf("Body = %q, want the default", m.Body)
+	}
+}
+
+func TestSNSPublishRefusesABadMessageStructure(t *testing.T) {
+	s := awsemu.StartTest(t)
+	arn := s.CreateTopic(awsemu.DefaultAccount, "eu-west-1", "t")
+	c := newClients(s, "eu-west-1").sns
+	tests := []struct{ name, structure, message string }{
+		{"no default", "json", `{"email":"x"}`},
+		{"not JSON", "json", `default: x`},
+		{"a JSON array", "json", `["x"]`},
+		{"default not a string", "json", `{"default":{"x":1}}`},
+		{"unknown structure", "xml", `{"default":"x"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := c.Publish(t.Context(), &sns.PublishInput{
+				TopicArn: aws.String(arn), MessageStructure: aws.String(tt.structure), Message: aws.String(tt.message),
+			})
+			var invalid *snstypes.InvalidParameterException
+			if !errors.As(err, &invalid) {
+				t.Fatalf("err = %T %v, want InvalidParameter", err, err)
+			}
+		})
+	}
+	if n := len(s.Messages()); n != 0 {
+		t.Errorf("%d messages recorded from refused publishes", n)
+	}
+}

@@ -38,6 +38,10 @@ type Message struct {
 	Attributes              map[string]string // name -> StringValue (Binary values base64)
 	Region, Account         string
 	MessageID               string
+	// Protocols holds the per-protocol messages of a MessageStructure=json
+	// publish ("default" included; Body is then the default); nil otherwise.
+	// For(protocol) is what a subscriber of that protocol receives.
+	Protocols map[string]string
 }
 
 // DefaultRegions are the 17 Regions enabled by default in a commercial account
@@ -292,6 +296,7 @@ func (s *Server) Messages() []Message {
 	out := make([]Message, len(s.messages))
 	for i, m := range s.messages {
 		m.Attributes = maps.Clone(m.Attributes)
+		m.Protocols = maps.Clone(m.Protocols)
 		out[i] = m
 	}
 	return out
