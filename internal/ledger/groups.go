@@ -270,10 +270,22 @@ func (s *Store) commit(ctx context.Context, in RunInput, st States, d Decisions,
 		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: ops[start:end]})
 		if codes := cancelled(err); codes != nil {
 			s.ok.Store(true)
+			// Only the claim or the alert record failing means this was
+			// recorded before; a state failing too is a lost race, and the
+			// retry's fresh read tells the two apart.
+			dup, raced := false, false
 			for i, c := range codes {
-				if c == "ConditionalCheckFailed" && (kinds[start+i] == opClaim || kinds[start+i] == opAlert) {
-					return fmt.Errorf("event %q: %w", in.Claim, ErrDuplicate)
+				if c != "ConditionalCheckFailed" {
+					continue
 				}
+				if k := kinds[start+i]; k == opClaim || k == opAlert {
+					dup = true
+				} else {
+					raced = true
+				}
+			}
+			if dup && !raced {
+				return fmt.Errorf("event %q: %w", in.Claim, ErrDuplicate)
 			}
 			return errLostRace
 		}
