@@ -217,7 +217,7 @@ func TestDynamoDBNumbersAreStoredCanonically(t *testing.T) {
 	}
 	it["n"] = &ddbtypes.AttributeValueMemberN{Value: "twelve"}
 	_, err = c.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: aws.String(testTable), Item: it})
-	if apiCode(err) != "ValidationException" || apiMessage(err) != "A value provided cannot be converted into a number" {
+	if apiCode(err) != "ValidationException" || apiMessage(err) != "The parameter cannot be converted to a numeric value: twelve" {
 		t.Errorf("bad number: %v", err)
 	}
 }

@@ -332,7 +332,12 @@ func itemSize(it map[string]*av) int {
 // maxItemSize is DynamoDB's 400 KB item limit.
 const maxItemSize = 400 * 1024
 
-var errNotANumber = validationErr("A value provided cannot be converted into a number")
+// notANumber is DynamoDB's refusal of a number (DynamoDB Local words it
+// "A value provided cannot be converted into a number"; the service and
+// moto as below).
+func notANumber(n string) *ddbError {
+	return validationErr("The parameter cannot be converted to a numeric value: %s", n)
+}
 
 // canonicalNumber validates a DynamoDB number and returns it with leading and
 // trailing zeros trimmed and without an exponent, as DynamoDB stores it.
@@ -340,7 +345,7 @@ var errNotANumber = validationErr("A value provided cannot be converted into a n
 func canonicalNumber(n string) (string, error) {
 	s := strings.TrimSpace(n)
 	if s == "" {
-		return "", errNotANumber
+		return "", notANumber(n)
 	}
 	neg := false
 	switch s[0] {
@@ -354,17 +359,17 @@ func canonicalNumber(n string) (string, error) {
 		mant = s[:i]
 		e, ok := parseSmallInt(s[i+1:])
 		if !ok {
-			return "", errNotANumber
+			return "", notANumber(n)
 		}
 		exp = e
 	}
 	intPart, frac, _ := strings.Cut(mant, ".")
 	if intPart == "" && frac == "" {
-		return "", errNotANumber
+		return "", notANumber(n)
 	}
 	for _, c := range intPart + frac {
 		if c < '0' || c > '9' {
-			return "", errNotANumber
+			return "", notANumber(n)
 		}
 	}
 	digits := intPart + frac
