@@ -85,6 +85,8 @@ func TestFunctionEnvironmentComesFromTheParameters(t *testing.T) {
 		"DHMC_EXTRA_POLICY_ARNS":        params["ExtraPolicyArns"],
 		"DHMC_PERMISSIONS_BOUNDARY_ARN": params["PermissionsBoundaryArn"],
 		"DHMC_PARALLELISM":              "4",
+		"DHMC_LEDGER_TABLE":             "ref:LedgerTable",
+		"DHMC_LEDGER_TTL_DAYS":          "90",
 	}
 	for k, w := range want {
 		if got, ok := vars[k]; !ok || str(got) != w {
