@@ -69,13 +69,27 @@ func (s *Store) Decide(ctx context.Context, in RunInput, compose Compose) (Outco
 	if len(in.Signals) == 0 {
 		return Outcome{}, nil
 	}
+	build := func(d Decisions) *Alert {
+		a := compose(d)
+		if a == nil {
+			return nil
+		}
+		// The event's ID is the alert's dedup key; without one the groups
+		// sent make the alert's identity.
+		if a.DedupKey == "" {
+			a.DedupKey = in.Claim
+		}
+		if len(a.Groups) == 0 {
+			for _, g := range d.Sending() {
+				a.Groups = append(a.Groups, string(g.Group))
+			}
+		}
+		a.fill(in.Now)
+		return a
+	}
 	failOpen := func(err error) (Outcome, error) {
 		d := Decide(in.Signals, States{}, in.Now, in.Policy)
-		a := compose(d)
-		if a != nil {
-			a.fill(in.Now)
-		}
-		return Outcome{Decisions: d, Alert: a}, err
+		return Outcome{Decisions: d, Alert: build(d)}, err
 	}
 	for attempt := 0; attempt < s.opt.Attempts; attempt++ {
 		st, err := s.states(ctx, in.Signals)
@@ -83,10 +97,7 @@ func (s *Store) Decide(ctx context.Context, in RunInput, compose Compose) (Outco
 			return failOpen(err)
 		}
 		d := Decide(in.Signals, st, in.Now, in.Policy)
-		a := compose(d)
-		if a != nil {
-			a.fill(in.Now)
-		}
+		a := build(d)
 		err = s.commit(ctx, in, st, d, a)
 		switch {
 		case err == nil:

@@ -44,7 +44,7 @@ func (a *Alert) fill(now time.Time) {
 	if a.ID == "" {
 		src := "dedup:" + a.DedupKey
 		if a.DedupKey == "" {
-			src = "msg:" + timeKey(a.CreatedAt) + a.Subject + "\x00" + a.Body
+			src = "msg:" + timeKey(a.CreatedAt) + "\x00" + strings.Join(a.Groups, "\x00") + "\x00" + a.Subject + "\x00" + a.Body
 		}
 		sum := sha256.Sum256([]byte(src))
 		a.ID = hex.EncodeToString(sum[:12])

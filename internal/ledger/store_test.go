@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/dhmc-guard/dhmc-guard/internal/awsemu"
+	"github.com/dhmc-guard/dhmc-guard/internal/dhmc"
 	"github.com/dhmc-guard/dhmc-guard/internal/ledger"
 	"github.com/dhmc-guard/dhmc-guard/internal/ledger/ledgertest"
 )
@@ -155,5 +156,78 @@ func TestItemsExpireAfterTheRetention(t *testing.T) {
 		if !strings.Contains(it, want) {
 			t.Errorf("item %s has no %s", it, want)
 		}
+	}
+}
+
+// oneRun is the handler's sequence for one run, as the report to the lead
+// describes it: outbox, window decisions (with the alert recorded), publish,
+// delivered, record the run.
+func oneRun(t testing.TB, s *ledger.Store, rep *dhmc.Report, now time.Time) (sent bool) {
+	ctx := context.Background()
+	if _, err := s.Undelivered(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sigs := ledger.SignalsOf(rep, nil, now)
+	if len(sigs) == 0 {
+		return false
+	}
+	out, err := s.Decide(ctx, ledger.RunInput{Signals: sigs, Claim: rep.Cause.EventID, Now: now}, compose)
+	if err != nil && !errors.Is(err, ledger.ErrDuplicate) {
+		t.Fatal(err)
+	}
+	if out.Alert != nil {
+		if err := s.Delivered(ctx, *out.Alert, "msg", now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.RecordRun(ctx, rep, now); err != nil {
+		t.Fatal(err)
+	}
+	return out.Alert != nil
+}
+
+func TestCallsPerRun(t *testing.T) {
+	emu := awsemu.StartTest(t)
+	s, calls := ledgertest.NewTable(t, emuClient(emu), ledger.Options{})
+	base := ledgertest.Base
+	cases := []struct {
+		name string
+		rep  *dhmc.Report
+		want int
+	}{
+		{"compliant sweep", &dhmc.Report{Cause: dhmc.Cause{Trigger: "schedule"}, StartedAt: base.Format(time.RFC3339)}, 1},
+		{"drift, first alert", ledgertest.DriftReport(base, "e-1"), 5},
+		{"drift repeated, suppressed", ledgertest.DriftReport(base.Add(time.Minute), "e-2"), 4},
+		{"denied attempt, first alert", ledgertest.DeniedReport(base, "e-3"), 5},
+		{"the same denied event again", ledgertest.DeniedReport(base, "e-3"), 4},
+	}
+	calls.Total()
+	for _, tc := range cases {
+		oneRun(t, s, tc.rep, base.Add(2*time.Minute))
+		if got := calls.Total(); got != tc.want {
+			t.Errorf("%s: %d DynamoDB calls, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+func BenchmarkDriftRunLedger(b *testing.B) {
+	emu := awsemu.New()
+	if err := emu.Start("127.0.0.1:0"); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = emu.Close() })
+	c := emuClient(emu)
+	ctx := context.Background()
+	if _, err := c.CreateTable(ctx, ledger.CreateTableInput("bench")); err != nil {
+		b.Fatal(err)
+	}
+	s, err := ledger.New(c, "bench", ledger.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		at := ledgertest.Base.Add(time.Duration(i) * 2 * time.Hour) // every run a first alert
+		oneRun(b, s, ledgertest.DriftReport(at, "e-"+strconv.Itoa(i)), at)
 	}
 }
