@@ -1,6 +1,7 @@
 package awsemu
 
 import (
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -214,7 +215,8 @@ func setValueOf(o *operand, item map[string]*av) (*av, *ddbError) {
 }
 
 func asDDB(err error) *ddbError {
-	if e, ok := err.(*ddbError); ok {
+	var e *ddbError
+	if errors.As(err, &e) {
 		return e
 	}
 	return validationErr("%s", err.Error())

@@ -33,8 +33,6 @@ func validationErr(format string, args ...any) *ddbError {
 	return &ddbError{code: "ValidationException", msg: fmt.Sprintf(format, args...)}
 }
 
-func (e *ddbError) api() *apiError { return apiErr(400, e.code, e.msg) }
-
 // UnmarshalJSON decodes the wire form {"S":"x"}, refusing what DynamoDB refuses.
 func (v *av) UnmarshalJSON(raw []byte) error {
 	var m map[string]json.RawMessage
