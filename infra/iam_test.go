@@ -168,6 +168,14 @@ func TestFunctionRoleIsLeastPrivilege(t *testing.T) {
 		{"logs:CreateLogStream", "getatt:GuardLogGroup.Arn"},
 		{"logs:PutLogEvents", "getatt:GuardLogGroup.Arn"},
 		{"account:ListRegions", "*"},
+		// The run ledger (infra/ledger_test.go checks the statement).
+		{"dynamodb:GetItem", "getatt:LedgerTable.Arn"},
+		{"dynamodb:PutItem", "getatt:LedgerTable.Arn"},
+		{"dynamodb:UpdateItem", "getatt:LedgerTable.Arn"},
+		{"dynamodb:DeleteItem", "getatt:LedgerTable.Arn"},
+		{"dynamodb:Query", "getatt:LedgerTable.Arn"},
+		{"dynamodb:BatchGetItem", "getatt:LedgerTable.Arn"},
+		{"dynamodb:BatchWriteItem", "getatt:LedgerTable.Arn"},
 	}
 	var got []grant
 	sts := functionStatements(t, nil)

@@ -92,6 +92,8 @@ func TestFunctionEnvironmentComesFromTheParameters(t *testing.T) {
 		// The central view (internal/central.LoadConfig); off by default.
 		"DHMC_CENTRAL_BUS_ARN":   "",
 		"DHMC_CENTRAL_TOPIC_ARN": "",
+		"DHMC_LEDGER_TABLE":      "ref:LedgerTable",
+		"DHMC_LEDGER_TTL_DAYS":   "90",
 	}
 	for k, w := range want {
 		if got, ok := vars[k]; !ok || str(got) != w {

@@ -54,12 +54,19 @@ type FaultKind int
 //	FaultAccessDenied   ssm AccessDeniedException 400; iam, sts AccessDenied 403; sns AuthorizationError 403; account AccessDeniedException 403
 //	FaultTooManyUpdates ssm TooManyUpdates 400; iam ConcurrentModification 409; others as FaultThrottle
 //	FaultLatency        delays the call by Latency, then it proceeds
+//
+// DynamoDB answers FaultThrottle with ProvisionedThroughputExceededException
+// (item operations) or ThrottlingException (table operations), 400;
+// FaultServerError InternalServerError 500; FaultAccessDenied
+// AccessDeniedException 400; FaultTooManyUpdates TransactionConflictException
+// 400. FaultConditionalRace is DynamoDB's only (see dynamodb_race.go).
 const (
 	FaultThrottle FaultKind = iota + 1
 	FaultServerError
 	FaultAccessDenied
 	FaultTooManyUpdates
 	FaultLatency
+	FaultConditionalRace
 )
 
 // Fault makes matching calls fail or slow down.
@@ -69,6 +76,10 @@ type Fault struct {
 	Kind    FaultKind
 	Times   int           // how many matching calls it hits; 0 = every call until removed
 	Latency time.Duration // FaultLatency only
+	// Race is the competing write of a FaultConditionalRace, run just before
+	// the conditional write it hits; nil makes that write's conditions fail
+	// as if another writer had got there first.
+	Race func()
 }
 
 type faultEntry struct {
@@ -119,6 +130,9 @@ func (s *Server) applyFaults(req *request) *apiError {
 		if !f.matches(req.service, req.op, req.region) {
 			continue
 		}
+		if f.Kind == FaultConditionalRace {
+			continue // only conditional writes take it: see raceIf
+		}
 		if f.Kind == FaultLatency {
 			f.used++
 			delay += f.Latency
@@ -163,6 +177,8 @@ func faultError(req *request, kind FaultKind) *apiError {
 		case FaultTooManyUpdates:
 			return apiErr(400, "TooManyUpdates", "There are concurrent updates for a resource that supports one update at a time.")
 		}
+	case "dynamodb":
+		return dynamoFault(req, kind, denied)
 	case "account":
 		switch kind {
 		case FaultServerError:

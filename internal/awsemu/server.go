@@ -1,6 +1,7 @@
 // Package awsemu is a small, in-memory emulator of the AWS APIs dhmc-guard
 // calls: SSM service settings (JSON 1.1), IAM roles (Query/XML), SNS topics
-// (Query/XML), account:ListRegions (REST-JSON) and sts:GetCallerIdentity.
+// (Query/XML), account:ListRegions (REST-JSON), sts:GetCallerIdentity and the
+// DynamoDB subset the run ledger uses (JSON 1.0, see dynamodb.go).
 //
 // One http.Handler serves every service. The service and the Region are taken
 // from the SigV4 credential scope of each request
@@ -49,6 +50,7 @@ type Server struct {
 	stampCallers bool
 	// dangling are setting writes that named a role that did not exist.
 	dangling []string
+	dynamo   map[ddbTableKey]*ddbTable // DynamoDB tables (dynamodb.go)
 
 	ln  net.Listener
 	srv *http.Server
@@ -224,6 +226,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "sts":
 		req.protocol = protoQuery
 		s.dispatch(w, req, stsOps)
+	case "dynamodb":
+		s.serveDynamoDB(w, req)
 	case "account":
 		req.protocol = protoREST
 		if r.Method == http.MethodPost && r.URL.Path == "/listRegions" {

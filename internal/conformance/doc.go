@@ -1,7 +1,8 @@
 // Package conformance checks dhmc-guard against moto, an AWS emulator nobody
 // on the project wrote: the template's EventBridge patterns (and the project's
-// own matcher, internal/eventpattern) against moto's EventBridge, and the
-// reconciler's IAM repairs against moto's IAM.
+// own matcher, internal/eventpattern) against moto's EventBridge, the
+// reconciler's IAM repairs against moto's IAM, and the run ledger's suite
+// (internal/ledger/ledgertest) against moto's DynamoDB.
 //
 // The tests need a running moto_server and skip without one; `make
 // conformance` starts it (with-moto.sh) and sets DHMC_MOTO_ENDPOINT.
