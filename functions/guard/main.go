@@ -9,18 +9,25 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/account"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/dhmc-guard/dhmc-guard/internal/central"
 	"github.com/dhmc-guard/dhmc-guard/internal/config"
 	"github.com/dhmc-guard/dhmc-guard/internal/guard"
+	"github.com/dhmc-guard/dhmc-guard/internal/ledger"
 	"github.com/dhmc-guard/dhmc-guard/internal/reconcile"
 	"github.com/dhmc-guard/dhmc-guard/internal/trigger"
 )
@@ -28,6 +35,11 @@ import (
 // retryAttempts is per call. Adaptive mode adds client-side rate limiting on
 // throttling, which matters when a sweep fans out over many Regions.
 const retryAttempts = 5
+
+// attemptTimeout bounds each HTTP attempt: the SDK sets none, so a server
+// that accepts and never answers would hold a call until the run's context
+// ends. The run's deadline budget bounds the whole.
+const attemptTimeout = 10 * time.Second
 
 func main() {
 	log := slog.New(lambdacontext.NewLogHandler())
@@ -50,6 +62,7 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 		awsconfig.WithRegion(cfg.HomeRegion),
 		awsconfig.WithRetryMode(aws.RetryModeAdaptive),
 		awsconfig.WithRetryMaxAttempts(retryAttempts),
+		awsconfig.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(attemptTimeout)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("loading AWS configuration: %w", err)
@@ -66,7 +79,7 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 		return nil, fmt.Errorf("building reconciler: %w", err)
 	}
 
-	return &guard.Handler{
+	h := &guard.Handler{
 		Runner:    rec,
 		Publisher: sns.NewFromConfig(awsCfg),
 		TopicARN:  cfg.TopicARN,
@@ -81,7 +94,32 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 		},
 		Log:     log,
 		Metrics: os.Stdout,
-	}, nil
+		Policy: ledger.Policy{
+			Window: cfg.AlertWindow, Backoff: cfg.FlapBackoff,
+		},
+		FailureQueueURL: cfg.FailureQueueURL,
+	}
+	if cfg.FailureQueueURL != "" {
+		h.Failures = sqs.NewFromConfig(awsCfg)
+	}
+	if cfg.LedgerTable != "" {
+		store, err := ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.LedgerTable, ledger.Options{Retention: cfg.LedgerRetention})
+		if err != nil {
+			return nil, fmt.Errorf("building the run ledger: %w", err)
+		}
+		h.Ledger = store
+	}
+	if cc := cfg.Central; cc.Enabled() {
+		pub := central.Publisher{Config: cc}
+		if cc.BusARN != "" {
+			pub.Bus = eventbridge.NewFromConfig(awsCfg, func(o *eventbridge.Options) { o.Region = cc.BusRegion() })
+		}
+		if cc.TopicARN != "" {
+			pub.Topic = sns.NewFromConfig(awsCfg, func(o *sns.Options) { o.Region = cc.TopicRegion() })
+		}
+		h.Central = pub
+	}
+	return h, nil
 }
 
 // ssmClients hands out one SSM client per Region, built on first use and

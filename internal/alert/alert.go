@@ -44,6 +44,7 @@ const (
 	OutcomeBlocked  = "blocked"  // a repair was held back: nothing written, a person must act
 	OutcomeReported = "reported" // nothing to repair: another manager's setup, an unreachable Region
 	OutcomeDenied   = "denied"   // a failed attempt on the role or setting, nothing drifted
+	OutcomeDigest   = "digest"   // repeats counted within the alert window
 )
 
 // Attribute names on the SNS message.
@@ -78,7 +79,9 @@ type Message struct {
 // Compose builds the alert for r. It returns false when there is nothing to
 // say: no findings, no errors and no denied attempt. Whatever the number of
 // Regions, a run gives at most one message.
-func Compose(r *dhmc.Report) (Message, bool) {
+func Compose(r *dhmc.Report) (Message, bool) { return compose(r, Notes{}) }
+
+func compose(r *dhmc.Report, n Notes) (Message, bool) {
 	if r == nil {
 		return Message{}, false
 	}
@@ -86,8 +89,14 @@ func Compose(r *dhmc.Report) (Message, bool) {
 	if outcome == "" {
 		return Message{}, false
 	}
+	subj := subject(r, outcome)
+	if len(n.Flaps) > 0 {
+		// An escalation is a change of severity with a reason, sent once.
+		severity = SeverityHigh
+		subj = clampSubject("FLAPPING: " + subj)
+	}
 	m := Message{
-		Subject:  subject(r, outcome),
+		Subject:  subj,
 		Outcome:  outcome,
 		Severity: severity,
 		Attributes: map[string]string{
@@ -97,17 +106,17 @@ func Compose(r *dhmc.Report) (Message, bool) {
 		},
 	}
 	m.Chat = chat(r, m)
-	m.Body = fitMessage(r, m)
+	m.Body = fitMessage(r, m, n)
 	return m, true
 }
 
 // fitMessage returns the body, shortened until the whole published message
 // (the JSON structure with the card, the subject and the attributes) is
 // within SNS's limit: the body's JSON escaping and the card both take room.
-func fitMessage(r *dhmc.Report, m Message) string {
+func fitMessage(r *dhmc.Report, m Message, n Notes) string {
 	budget := bodyBudget
 	for {
-		m.Body = body(r, m.Subject, budget)
+		m.Body = body(r, m.Subject, n, budget)
 		s, err := m.Structure()
 		if err != nil {
 			return m.Body
@@ -298,11 +307,17 @@ type Publisher interface {
 // structure (plain text by default, the card for https subscribers). Errors
 // are returned, never swallowed: a lost alert must fail the invocation.
 func Send(ctx context.Context, p Publisher, topicARN string, m Message) error {
+	_, err := SendID(ctx, p, topicARN, m)
+	return err
+}
+
+// SendID is Send returning SNS's message ID, which the outbox records.
+func SendID(ctx context.Context, p Publisher, topicARN string, m Message) (string, error) {
 	if p == nil {
-		return errors.New("publishing alert: no SNS client")
+		return "", errors.New("publishing alert: no SNS client")
 	}
 	if topicARN == "" {
-		return errors.New("publishing alert: no topic ARN")
+		return "", errors.New("publishing alert: no topic ARN")
 	}
 	attrs := make(map[string]snstypes.MessageAttributeValue, len(m.Attributes))
 	for k, v := range m.Attributes {
@@ -320,14 +335,15 @@ func Send(ctx context.Context, p Publisher, topicARN string, m Message) error {
 	if m.Chat != nil {
 		s, err := m.Structure()
 		if err != nil {
-			return fmt.Errorf("publishing alert %q: %w", m.Subject, err)
+			return "", fmt.Errorf("publishing alert %q: %w", m.Subject, err)
 		}
 		in.Message, in.MessageStructure = aws.String(s), aws.String("json")
 	}
-	if _, err := p.Publish(ctx, in); err != nil {
-		return fmt.Errorf("publishing alert %q to %s: %w", m.Subject, topicARN, err)
+	out, err := p.Publish(ctx, in)
+	if err != nil {
+		return "", fmt.Errorf("publishing alert %q to %s: %w", m.Subject, topicARN, err)
 	}
-	return nil
+	return aws.ToString(out.MessageId), nil
 }
 
 // joinNonEmpty joins the non-empty parts with sep.

@@ -15,9 +15,10 @@ const JSONMarker = "--- Full report (JSON) ---"
 
 // body is the message text: a summary for people, then the report as JSON,
 // in at most budget bytes.
-func body(r *dhmc.Report, subject string, budget int) string {
+func body(r *dhmc.Report, subject string, n Notes, budget int) string {
 	var b strings.Builder
 	b.WriteString(subject + "\n\n")
+	writeNotes(&b, n)
 	writeCause(&b, r)
 	writeSuggestion(&b, r)
 	writeFindings(&b, r)
@@ -117,6 +118,7 @@ func writeFindings(b *strings.Builder, r *dhmc.Report) {
 		if x.Error != "" {
 			fmt.Fprintf(b, "   Error:      %s\n", escape(x.Error))
 		}
+		writeTiming(b, r, x)
 		if x.Document != "" {
 			label := "Deleted document (kept here so nothing is lost)"
 			if x.Kind == dhmc.KindAllowedPolicyChanged {

@@ -6,13 +6,17 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
+	"github.com/dhmc-guard/dhmc-guard/internal/central"
 	"github.com/dhmc-guard/dhmc-guard/internal/dhmc"
+	"github.com/dhmc-guard/dhmc-guard/internal/ledger"
 	"github.com/dhmc-guard/dhmc-guard/internal/reconcile"
 )
 
@@ -32,6 +36,11 @@ const (
 	EnvTakeOver            = "DHMC_TAKE_OVER"
 	EnvRequireTrustCond    = "DHMC_REQUIRE_TRUST_CONDITION"
 	EnvOrganizationID      = "DHMC_ORGANIZATION_ID"
+	EnvLedgerTable         = "DHMC_LEDGER_TABLE"
+	EnvLedgerTTLDays       = "DHMC_LEDGER_TTL_DAYS"
+	EnvFailureQueueURL     = "DHMC_FAILURE_QUEUE_URL"
+	EnvAlertWindowMinutes  = "DHMC_ALERT_WINDOW_MINUTES"
+	EnvFlapBackoff         = "DHMC_FLAP_BACKOFF"
 	EnvRegion              = "AWS_REGION"
 )
 
@@ -54,6 +63,20 @@ type Config struct {
 	HomeRegion string
 	// Parallelism bounds concurrent per-Region calls.
 	Parallelism int
+	// LedgerTable is the run ledger's DynamoDB table; empty runs without
+	// one (every alert sent, nothing remembered). LedgerRetention is how
+	// long its items live.
+	LedgerTable     string
+	LedgerRetention time.Duration
+	// FailureQueueURL receives a run's report when its alert cannot be
+	// published.
+	FailureQueueURL string
+	// AlertWindow is the dedup window of a finding group; FlapBackoff stops
+	// repairing a flapping item for one window.
+	AlertWindow time.Duration
+	FlapBackoff bool
+	// Central is the optional central view.
+	Central central.Config
 }
 
 // VarError names the variable that is wrong; it shows up as errorType in
@@ -135,6 +158,35 @@ func Load(getenv func(string) string) (Config, error) {
 				bad(EnvRegions, "%q is not a Region code such as eu-west-1", r)
 			}
 		}
+	}
+
+	c.LedgerTable = get(EnvLedgerTable, "")
+	if ttl, err := ledger.ParseRetentionDays(get(EnvLedgerTTLDays, "")); err != nil {
+		bad(EnvLedgerTTLDays, "%s", err)
+	} else {
+		c.LedgerRetention = ttl
+	}
+	if u := get(EnvFailureQueueURL, ""); u != "" {
+		if pu, err := url.Parse(u); err != nil || pu.Scheme != "https" && pu.Scheme != "http" || pu.Host == "" {
+			bad(EnvFailureQueueURL, "%q is not an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)", u)
+		} else {
+			c.FailureQueueURL = u
+		}
+	}
+	c.AlertWindow = time.Hour
+	if w := get(EnvAlertWindowMinutes, ""); w != "" {
+		n, err := strconv.Atoi(w)
+		if err != nil || n < 1 || n > 24*60 {
+			bad(EnvAlertWindowMinutes, "%q must be a whole number of minutes from 1 to 1440", w)
+		} else {
+			c.AlertWindow = time.Duration(n) * time.Minute
+		}
+	}
+	c.FlapBackoff = boolVar(get(EnvFlapBackoff, "false"), EnvFlapBackoff, bad)
+	if cc, err := central.LoadConfig(getenv); err != nil {
+		errs = append(errs, err)
+	} else {
+		c.Central = cc
 	}
 
 	if p := get(EnvParallelism, ""); p != "" {

@@ -28,6 +28,10 @@ func Catalogue() []Metric {
 		{Namespace: Namespace, Name: Repaired, Dimensions: regionKind, Unit: "Count"},
 		{Namespace: Namespace, Name: RepairFailed, Dimensions: regionKind, Unit: "Count"},
 		{Namespace: Namespace, Name: SweepCompleted, Unit: "Count"},
+		{Namespace: Namespace, Name: TimeToRepair, Dimensions: sortedDims(DimKind), Unit: "Seconds"},
+		{Namespace: Namespace, Name: AlertsSent, Dimensions: sortedDims(DimSeverity), Unit: "Count"},
+		{Namespace: Namespace, Name: AlertsSuppressed, Unit: "Count"},
+		{Namespace: Namespace, Name: FailedCallIgnored, Dimensions: sortedDims(DimErrorCode), Unit: "Count"},
 	}
 }
 

@@ -50,8 +50,9 @@ func samples() []*dhmc.Report {
 		Regions: []string{"eu-west-1"}, RoleChecked: true}
 	drift := *sweep
 	drift.Cause = dhmc.Cause{Trigger: "cloudtrail"}
+	drift.StartedAt = "2026-12-02T10:00:30Z"
 	drift.Results = []dhmc.Result{
-		{Finding: dhmc.Finding{Kind: dhmc.KindSettingDisabled, Region: "eu-west-1"}, Outcome: dhmc.OutcomeDone},
+		{Finding: dhmc.Finding{Kind: dhmc.KindSettingDisabled, Region: "eu-west-1", LastModifiedDate: "2026-12-02T10:00:00Z"}, Outcome: dhmc.OutcomeDone},
 		{Finding: dhmc.Finding{Kind: dhmc.KindManagedPolicyMissing}, Outcome: dhmc.OutcomeFailed},
 		{Finding: dhmc.Finding{Kind: dhmc.KindSettingPending, Region: "us-east-1"}, Outcome: dhmc.OutcomeInProgress},
 	}
@@ -60,12 +61,26 @@ func samples() []*dhmc.Report {
 
 func TestEmitWritesOnlyCataloguedMetricsAndEveryOne(t *testing.T) {
 	seen := map[string]bool{}
+	// The other emitters' records, beside Emit's for each sample.
+	var others bytes.Buffer
+	for _, err := range []error{
+		EmitAlert(&others, true, "high", now), EmitAlert(&others, false, "", now),
+		EmitFailedCall(&others, dhmc.Cause{ErrorCode: "NoSuchEntity", EventName: "DetachRolePolicy"}, now),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	streams := [][]byte{others.Bytes()}
 	for _, r := range samples() {
 		var out bytes.Buffer
 		if err := Emit(&out, r, now); err != nil {
 			t.Fatal(err)
 		}
-		for _, m := range emitted(t, out.Bytes()) {
+		streams = append(streams, out.Bytes())
+	}
+	for _, out := range streams {
+		for _, m := range emitted(t, out) {
 			c, ok := Lookup(m.Namespace, m.Name, m.Dimensions)
 			if !ok {
 				t.Errorf("Emit writes %s, which is not in the catalogue", m)

@@ -33,6 +33,15 @@ const (
 	// role or setting that were not access denials (NoSuchEntity,
 	// throttling, ...), by ErrorCode: never paged, but visible.
 	FailedCallIgnored = "FailedCallIgnored"
+	// TimeToRepair is, for each repaired finding whose change time is known,
+	// the seconds from the change (CloudTrail's eventTime, or the setting's
+	// LastModifiedDate) to the end of the run that repaired it, by Kind.
+	TimeToRepair = "TimeToRepair"
+	// AlertsSent counts messages published to the alert topic, by Severity;
+	// AlertsSuppressed counts runs whose findings were all repeats within
+	// the alert window (counted for a digest, not sent).
+	AlertsSent       = "AlertsSent"
+	AlertsSuppressed = "AlertsSuppressed"
 )
 
 // Dimension names.
@@ -41,6 +50,8 @@ const (
 	DimKind   = "Kind"
 	// DimErrorCode is the CloudTrail errorCode: a small, AWS-defined set.
 	DimErrorCode = "ErrorCode"
+	// DimSeverity is an alert's severity: high, medium, low.
+	DimSeverity = "Severity"
 )
 
 // GlobalRegion is the Region dimension of role findings: IAM is global.
@@ -129,6 +140,9 @@ func Emit(w io.Writer, r *dhmc.Report, now time.Time) error {
 			return fmt.Errorf("writing drift metrics (%s, %s): %w", k.region, k.kind, err)
 		}
 	}
+	if err := emitTimings(enc, ts, r); err != nil {
+		return err
+	}
 	if SweepCompletedFor(r) {
 		rec := record(ts, [][]string{{}}, SweepCompleted)
 		rec[SweepCompleted] = 1
@@ -137,6 +151,52 @@ func Emit(w io.Writer, r *dhmc.Report, now time.Time) error {
 		if err := enc.Encode(rec); err != nil {
 			return fmt.Errorf("writing sweep metric: %w", err)
 		}
+	}
+	return nil
+}
+
+// emitTimings writes one TimeToRepair record per Kind with the longest
+// time of the run's repairs of that kind (one value per record keeps the
+// metric's maximum and average meaningful across runs).
+func emitTimings(enc *json.Encoder, ts int64, r *dhmc.Report) error {
+	longest := map[dhmc.Kind]time.Duration{}
+	for _, x := range r.Results {
+		if t, ok := dhmc.TimingOf(r, x); ok && t.Repaired >= longest[x.Kind] {
+			longest[x.Kind] = t.Repaired
+		}
+	}
+	kinds := make([]dhmc.Kind, 0, len(longest))
+	for k := range longest {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	for _, k := range kinds {
+		rec := recordUnit(ts, [][]string{{DimKind}}, "Seconds", TimeToRepair)
+		rec[DimKind] = string(k)
+		rec[TimeToRepair] = longest[k].Seconds()
+		addContext(rec, r)
+		if err := enc.Encode(rec); err != nil {
+			return fmt.Errorf("writing time-to-repair metric (%s): %w", k, err)
+		}
+	}
+	return nil
+}
+
+// EmitAlert writes AlertsSent (by severity) when sent, else AlertsSuppressed.
+func EmitAlert(w io.Writer, sent bool, severity string, now time.Time) error {
+	if w == nil {
+		return nil
+	}
+	var rec emf
+	if sent {
+		rec = record(now.UnixMilli(), [][]string{{DimSeverity}}, AlertsSent)
+		rec[DimSeverity], rec[AlertsSent] = severity, 1
+	} else {
+		rec = record(now.UnixMilli(), [][]string{{}}, AlertsSuppressed)
+		rec[AlertsSuppressed] = 1
+	}
+	if err := json.NewEncoder(w).Encode(rec); err != nil {
+		return fmt.Errorf("writing alert metric: %w", err)
 	}
 	return nil
 }
@@ -160,9 +220,13 @@ func EmitFailedCall(w io.Writer, c dhmc.Cause, now time.Time) error {
 
 // record starts an EMF record declaring metrics (all counts) under dims.
 func record(ts int64, dims [][]string, metrics ...string) emf {
+	return recordUnit(ts, dims, "Count", metrics...)
+}
+
+func recordUnit(ts int64, dims [][]string, unit string, metrics ...string) emf {
 	defs := make([]definition, len(metrics))
 	for i, m := range metrics {
-		defs[i] = definition{Name: m, Unit: "Count"}
+		defs[i] = definition{Name: m, Unit: unit}
 	}
 	return emf{"_aws": metadata{Timestamp: ts, CloudWatchMetrics: []directive{{
 		Namespace: Namespace, Dimensions: dims, Metrics: defs,

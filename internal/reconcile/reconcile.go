@@ -128,6 +128,9 @@ type Scope struct {
 	// write. Empty means the deployment's mode.
 	Mode  dhmc.Mode
 	Cause dhmc.Cause
+	// HoldBack, if set, names findings not to repair this run (a flapping
+	// item in its back-off window): they are reported, not written.
+	HoldBack func(item string, kind dhmc.Kind) bool
 }
 
 // Run reads the state in scope, plans, repairs in enforce mode and reports.
@@ -191,7 +194,7 @@ func (r *Reconciler) Run(ctx context.Context, s Scope) (*dhmc.Report, error) {
 	rep.SuggestedConfig = dhmc.Suggest(r.desired, obs)
 
 	if mode == dhmc.ModeEnforce {
-		rep.Results = rn.apply(ctx, findings, obs)
+		rep.Results = rn.apply(ctx, holdBack(findings, s.HoldBack), obs)
 	} else {
 		rep.Results = make([]dhmc.Result, len(findings))
 		for i, f := range findings {
@@ -211,6 +214,23 @@ func (r *Reconciler) Run(ctx context.Context, s Scope) (*dhmc.Report, error) {
 	rep.Calls, rep.Reads, rep.Writes = rn.calls.snapshot()
 	rep.DurationMs = r.opts.Now().Sub(start).Milliseconds()
 	return rep, nil
+}
+
+// holdBack blocks the findings the scope says not to repair, with why.
+func holdBack(findings []dhmc.Finding, hold func(string, dhmc.Kind) bool) []dhmc.Finding {
+	if hold == nil {
+		return findings
+	}
+	for i, f := range findings {
+		item := f.Region
+		if item == "" {
+			item = roleErrorRegion
+		}
+		if f.Action != dhmc.ActionNone && f.Blocked == "" && hold(item, f.Kind) {
+			findings[i].Blocked = "held back: repaired too often (flapping); the guard stops repairing it for the alert window and keeps reporting it"
+		}
+	}
+	return findings
 }
 
 // passiveOutcome is a finding's outcome when no repair is attempted for it:

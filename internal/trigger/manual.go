@@ -17,6 +17,8 @@ const (
 	// ManualRemediate repairs, even when the deployment runs in detect mode:
 	// it is how on-call approves a repair.
 	ManualRemediate = "remediate"
+	// ManualHistory lists the ledger's runs, newest first.
+	ManualHistory = "history"
 )
 
 // manualPayload is what an operator sends with `aws lambda invoke`:
@@ -36,6 +38,10 @@ func parseManual(raw []byte, top map[string]json.RawMessage, cfg Config) (Reques
 	if err := noDuplicateKeys(raw, "manual payload"); err != nil {
 		return Request{}, err
 	}
+	var action string
+	if err := json.Unmarshal(top["action"], &action); err == nil && action == ManualHistory {
+		return parseHistory(raw, top)
+	}
 	if err := onlyKeys(top, "manual payload", "action", "regions"); err != nil {
 		return Request{}, err
 	}
@@ -51,7 +57,7 @@ func parseManual(raw []byte, top map[string]json.RawMessage, cfg Config) (Reques
 	case ManualRemediate:
 		r.Mode = dhmc.ModeEnforce
 	default:
-		return Request{}, inputErrorf("manual payload: unknown action %q: want %q or %q", truncate(p.Action, 64), ManualCheck, ManualRemediate)
+		return Request{}, inputErrorf("manual payload: unknown action %q: want %q, %q or %q", truncate(p.Action, 64), ManualCheck, ManualRemediate, ManualHistory)
 	}
 	if len(p.Regions) > MaxManualRegions {
 		return Request{}, inputErrorf("manual payload: regions names %d Regions; at most %d are allowed", len(p.Regions), MaxManualRegions)
@@ -90,8 +96,8 @@ func parseScheduler(raw []byte, top map[string]json.RawMessage) (Request, error)
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return Request{}, decodeErr("Scheduler payload", err)
 	}
-	if p.Trigger != TriggerSchedule {
-		return Request{}, inputErrorf("Scheduler payload: unknown trigger %q: want %q", truncate(p.Trigger, 64), TriggerSchedule)
+	if p.Trigger != TriggerSchedule && p.Trigger != TriggerSummary {
+		return Request{}, inputErrorf("Scheduler payload: unknown trigger %q: want %q or %q", truncate(p.Trigger, 64), TriggerSchedule, TriggerSummary)
 	}
 	// Unsubstituted placeholders mean the target's input was not set up as a
 	// template: say so rather than sweep with a nonsense cause.
@@ -108,6 +114,10 @@ func parseScheduler(raw []byte, top map[string]json.RawMessage) (Request, error)
 	}
 	if p.ScheduleARN != "" {
 		c.Actor = fmt.Sprintf("EventBridge Scheduler schedule %s", lastPart(p.ScheduleARN))
+	}
+	if p.Trigger == TriggerSummary {
+		c.Trigger, c.EventName = TriggerSummary, "Daily summary"
+		return Request{Action: ActionSummary, Cause: c}, nil
 	}
 	return Request{Action: ActionReconcile, Role: true, Cause: c}, nil
 }

@@ -26,6 +26,8 @@ const (
 	TriggerCloudTrail = "cloudtrail"
 	TriggerSchedule   = "schedule"
 	TriggerManual     = "manual"
+	// TriggerSummary is the daily summary's Scheduler payload.
+	TriggerSummary = "summary"
 )
 
 // Config is what Parse needs to know about the deployment.
@@ -61,6 +63,10 @@ const (
 	// ActionDenied does not reconcile: someone tried to change the DHMC role
 	// or setting and AWS refused. Worth a low-severity alert.
 	ActionDenied Action = "denied"
+	// ActionHistory answers from the run ledger: Request.History says what.
+	ActionHistory Action = "history"
+	// ActionSummary sends the daily summary to the central view.
+	ActionSummary Action = "summary"
 )
 
 // Request is the decoded input.
@@ -82,6 +88,8 @@ type Request struct {
 	Cause  dhmc.Cause
 	// Reason says, for people, why the input is ignored or denied.
 	Reason string
+	// History is the query of a history request.
+	History *HistoryQuery
 }
 
 // InputError is an input Parse cannot accept. Its name is what Lambda shows

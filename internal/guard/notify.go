@@ -1,0 +1,244 @@
+package guard
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/dhmc-guard/dhmc-guard/internal/alert"
+	"github.com/dhmc-guard/dhmc-guard/internal/central"
+	"github.com/dhmc-guard/dhmc-guard/internal/dhmc"
+	"github.com/dhmc-guard/dhmc-guard/internal/ledger"
+	"github.com/dhmc-guard/dhmc-guard/internal/metrics"
+)
+
+// Ledger is the part of the run ledger the handler uses; *ledger.Store is one.
+type Ledger interface {
+	Undelivered(ctx context.Context) (ledger.Outbox, error)
+	Decide(ctx context.Context, in ledger.RunInput, compose ledger.Compose) (ledger.Outcome, error)
+	Delivered(ctx context.Context, a ledger.Alert, messageID string, now time.Time) error
+	Failed(ctx context.Context, a ledger.Alert, cause error) error
+	DigestSent(ctx context.Context, d ledger.Digest, now time.Time) error
+	RecordRun(ctx context.Context, r *dhmc.Report, now time.Time) (ledger.Run, error)
+	History(ctx context.Context, since time.Time, limit int, cursor string) (ledger.HistoryPage, error)
+}
+
+// Central publishes to the organisation's central view; central.Publisher is one.
+type Central interface {
+	PublishRun(ctx context.Context, r *dhmc.Report) error
+	PublishSummary(ctx context.Context, s central.Summary) error
+}
+
+// notify tells on-call about a run through the alert windows: the ledger
+// decides which of its finding groups are new, repeats to count, or
+// flapping; the alert is recorded in the outbox before it is published and
+// marked delivered after. A redelivered event alerts nobody twice. Without
+// the ledger, or when it is unavailable, the alert is sent (fail open).
+func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report) error {
+	plain, ok := alert.Compose(r)
+	if !ok {
+		return nil
+	}
+	if h.Ledger == nil {
+		return h.deliver(ctx, log, r, plain, nil)
+	}
+	now := h.now()
+	in := ledger.RunInput{
+		Signals: ledger.SignalsOf(r, alert.ResultSeverity, now),
+		Claim:   r.Cause.EventID,
+		Now:     now,
+		Policy:  h.Policy,
+	}
+	var msg alert.Message
+	lctx, cancel := h.publishContext(ctx)
+	out, err := h.Ledger.Decide(lctx, in, func(d ledger.Decisions) *ledger.Alert {
+		if !d.Send() {
+			return nil
+		}
+		m, ok := alert.ComposeWith(r, notesOf(d))
+		if !ok {
+			return nil
+		}
+		msg = m
+		return &ledger.Alert{Subject: m.Subject, Body: m.Body, Attributes: m.Attributes, Severity: m.Severity, DedupKey: r.Cause.EventID}
+	})
+	cancel()
+	switch {
+	case errors.Is(err, ledger.ErrDuplicate):
+		log.InfoContext(ctx, "event already alerted: a redelivery, nothing sent", "eventId", r.Cause.EventID)
+		return nil
+	case err != nil:
+		log.WarnContext(ctx, "ledger unavailable: alerting without the windows", "error", err)
+	}
+	if out.Alert == nil {
+		log.InfoContext(ctx, "alert suppressed: repeats within the window are counted for a digest")
+		h.alertMetric(ctx, log, false, "")
+		return nil
+	}
+	var rec *ledger.Alert
+	if out.Recorded {
+		rec = out.Alert
+	}
+	return h.deliver(ctx, log, r, msg, rec)
+}
+
+// notesOf turns the window decisions into what the message says.
+func notesOf(d ledger.Decisions) alert.Notes {
+	n := alert.Notes{LedgerUnavailable: !d.Available}
+	for _, g := range d.Groups {
+		if !g.Send {
+			n.Suppressed++
+			continue
+		}
+		if g.Digest != nil && g.Digest.Count > 0 {
+			n.Digests = append(n.Digests, digestNote(*g.Digest))
+		}
+		if g.Flap != nil {
+			f := alert.FlapNote{Item: g.Flap.Item, Kind: g.Flap.Kind, LikelyCause: g.Flap.LikelyCause}
+			for _, rp := range g.Flap.Repairs {
+				f.Repairs = append(f.Repairs, alert.Repair{Actor: rp.Actor, At: rp.At})
+			}
+			n.Flaps = append(n.Flaps, f)
+		}
+	}
+	return n
+}
+
+func digestNote(d ledger.Digest) alert.DigestNote {
+	n := alert.DigestNote{Item: d.Item, Kind: d.Kind, Actor: d.Actor, Count: d.Count, Since: d.Since}
+	for _, s := range d.Seen {
+		if s.Actor != "" && !slices.Contains(n.Actors, s.Actor) {
+			n.Actors = append(n.Actors, s.Actor)
+		}
+	}
+	return n
+}
+
+// deliver publishes m with a context of its own. On success the outbox
+// entry rec (if any) is marked delivered; on failure it stays for the next
+// run, and the report goes to the failure queue at once.
+func (h *Handler) deliver(ctx context.Context, log *slog.Logger, r *dhmc.Report, m alert.Message, rec *ledger.Alert) error {
+	pctx, cancel := h.publishContext(ctx)
+	defer cancel()
+	id, err := alert.SendID(pctx, h.Publisher, h.TopicARN, m)
+	if err == nil {
+		h.alertMetric(ctx, log, true, m.Severity)
+		if rec != nil {
+			if derr := h.Ledger.Delivered(pctx, *rec, id, h.now()); derr != nil {
+				log.WarnContext(ctx, "marking the alert delivered", "error", derr)
+			}
+		}
+		return nil
+	}
+	if rec != nil {
+		if ferr := h.Ledger.Failed(pctx, *rec, err); ferr != nil {
+			log.WarnContext(ctx, "recording the failed publish", "error", ferr)
+		}
+	}
+	h.toFailureQueue(ctx, log, r, m, err)
+	return &AlertError{Err: err}
+}
+
+// flushOutbox re-sends what earlier runs could not deliver and the digests
+// whose window has closed, before this run adds anything; its outbox says
+// which items are held back. One read; nothing else when all is delivered.
+func (h *Handler) flushOutbox(runCtx, ctx context.Context, log *slog.Logger) ledger.Outbox {
+	if h.Ledger == nil {
+		return ledger.Outbox{}
+	}
+	box, err := h.Ledger.Undelivered(runCtx)
+	if err != nil {
+		log.WarnContext(ctx, "ledger unavailable: not re-sending undelivered alerts this run", "error", err)
+		return ledger.Outbox{}
+	}
+	now := h.now()
+	for _, a := range box.Alerts {
+		m := alert.Message{Subject: a.Subject, Body: a.Body, Severity: a.Severity, Attributes: redelivered(a.Attributes)}
+		pctx, cancel := h.publishContext(ctx)
+		id, err := alert.SendID(pctx, h.Publisher, h.TopicARN, m)
+		if err == nil {
+			h.alertMetric(ctx, log, true, a.Severity)
+			err = h.Ledger.Delivered(pctx, a, id, now)
+		} else if ferr := h.Ledger.Failed(pctx, a, err); ferr != nil {
+			log.WarnContext(ctx, "recording the failed re-send", "error", ferr)
+		}
+		cancel()
+		if err != nil {
+			log.WarnContext(ctx, "re-sending an undelivered alert", "alert", a.ID, "error", err)
+		}
+	}
+	due := box.DueDigests(now)
+	if len(due) == 0 {
+		return box
+	}
+	notes := make([]alert.DigestNote, 0, len(due))
+	severity := ""
+	for _, d := range due {
+		notes = append(notes, digestNote(d))
+		if d.Severity == alert.SeverityHigh || (d.Severity == alert.SeverityMedium && severity != alert.SeverityHigh) {
+			severity = d.Severity
+		}
+	}
+	m, ok := alert.DigestMessage(h.AccountID, notes, severity)
+	if !ok {
+		return box
+	}
+	pctx, cancel := h.publishContext(ctx)
+	defer cancel()
+	if _, err := alert.SendID(pctx, h.Publisher, h.TopicARN, m); err != nil {
+		// The digests stay pending: the next run tries again.
+		log.WarnContext(ctx, "publishing the digest", "error", err)
+		return box
+	}
+	h.alertMetric(ctx, log, true, m.Severity)
+	for _, d := range due {
+		if err := h.Ledger.DigestSent(pctx, d, now); err != nil {
+			log.WarnContext(ctx, "marking a digest sent", "group", d.Group, "error", err)
+		}
+	}
+	return box
+}
+
+func redelivered(attrs map[string]string) map[string]string {
+	out := maps.Clone(attrs)
+	if out == nil {
+		out = map[string]string{}
+	}
+	out["redelivered"] = "true"
+	return out
+}
+
+// record writes the run to the ledger when it found something or failed.
+func (h *Handler) record(runCtx context.Context, log *slog.Logger, r *dhmc.Report) {
+	if h.Ledger == nil || (!r.Drifted() && !r.Failed() && r.Cause.ErrorCode == "") {
+		return
+	}
+	ctx, cancel := h.publishContext(runCtx)
+	defer cancel()
+	if _, err := h.Ledger.RecordRun(ctx, r, h.now()); err != nil {
+		log.WarnContext(ctx, "recording the run in the ledger", "error", err)
+	}
+}
+
+// toCentral sends a run that found something to the central view. Its
+// failure is logged, not returned: the account's own alert went out, and a
+// retry would repeat the run for the organisation's copy.
+func (h *Handler) toCentral(ctx context.Context, log *slog.Logger, r *dhmc.Report) {
+	if h.Central == nil || !central.Worth(r) {
+		return
+	}
+	pctx, cancel := h.publishContext(ctx)
+	defer cancel()
+	if err := h.Central.PublishRun(pctx, r); err != nil {
+		log.WarnContext(ctx, "publishing to the central view", "error", err)
+	}
+}
+
+func (h *Handler) alertMetric(ctx context.Context, log *slog.Logger, sent bool, severity string) {
+	if err := metrics.EmitAlert(h.Metrics, sent, severity, h.now()); err != nil {
+		log.WarnContext(ctx, "writing metrics", "error", err)
+	}
+}
