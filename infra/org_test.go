@@ -23,7 +23,7 @@ const codeBucketPrefix = "dhmc-guard-code"
 // stackSetStackName is how StackSets name the stack of an instance:
 // StackSet-<StackSet name>-<UUID>. infra/org/README.md names the guard's
 // StackSet "dhmc".
-const stackSetStackName = "StackSet-dhmc-0d5c5a8e-6a0b-4f1e-9d3e-2b7c1f0a9e11"
+const stackSetStackName = "StackSet-dhmc-guard-organisation-rollout-production-0d5c5a8e-6a0b-4f1e-9d3e-2b7c1f0a9e11"
 
 func load(t *testing.T, file string) *infra.Template {
 	t.Helper()
