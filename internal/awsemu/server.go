@@ -45,6 +45,9 @@ type Server struct {
 	calls    []Call
 	faults   []*faultEntry
 	messages []Message
+	// fleet: EC2 instances, SSM managed nodes, instance profiles and customer
+	// managed policy versions (fleet_state.go).
+	fleet fleetState
 
 	ln  net.Listener
 	srv *http.Server
@@ -220,6 +223,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "sts":
 		req.protocol = protoQuery
 		s.dispatch(w, req, stsOps)
+	case "ec2": // EC2's own Query dialect: see ec2.go
+		s.dispatchEC2(w, req)
 	case "account":
 		req.protocol = protoREST
 		if r.Method == http.MethodPost && r.URL.Path == "/listRegions" {
