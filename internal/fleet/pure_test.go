@@ -199,3 +199,24 @@ func TestReasonsAreDescribed(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadConfig(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	good := map[string]string{EnvTopicARN: "arn:aws-us-gov:sns:us-gov-west-1:123456789012:alerts", EnvRegion: "us-gov-west-1"}
+	c, err := LoadConfig(env(good))
+	if err != nil || c.AccountID != "123456789012" || c.Partition != "aws-us-gov" || c.Regions != nil || c.Parallelism != DefaultParallelism || c.Sample != DefaultSample {
+		t.Fatalf("%+v %v", c, err)
+	}
+	good[EnvRegions], good[EnvParallelism], good[EnvSample] = "eu-west-1, us-east-1,eu-west-1", "4", "50"
+	if c, err = LoadConfig(env(good)); err != nil || !slices.Equal(c.Regions, []string{"eu-west-1", "us-east-1"}) || c.Parallelism != 4 || c.Sample != 50 {
+		t.Fatalf("%+v %v", c, err)
+	}
+	for v, bad := range map[string]string{EnvTopicARN: "alerts", EnvRegion: "", EnvRegions: "eu-west-1,Mars", EnvParallelism: "65", EnvSample: "0"} {
+		m := map[string]string{EnvTopicARN: good[EnvTopicARN], EnvRegion: "eu-west-1"}
+		m[v] = bad
+		_, err := LoadConfig(env(m))
+		if err == nil || !strings.Contains(err.Error(), v) {
+			t.Errorf("%s=%q: error %v, want one naming %s", v, bad, err, v)
+		}
+	}
+}
