@@ -57,7 +57,9 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 		return nil, err
 	}
 	reader, err := fleet.New(fleet.Clients{
-		EC2:     perRegion(func(r string) fleet.InstancesAPI { return ec2.NewFromConfig(awsCfg, func(o *ec2.Options) { o.Region = r }) }),
+		EC2: perRegion(func(r string) fleet.InstancesAPI {
+			return ec2.NewFromConfig(awsCfg, func(o *ec2.Options) { o.Region = r })
+		}),
 		SSM:     perRegion(func(r string) fleet.NodesAPI { return ssm.NewFromConfig(awsCfg, func(o *ssm.Options) { o.Region = r }) }),
 		IAM:     iam.NewFromConfig(awsCfg),
 		Regions: account.NewFromConfig(awsCfg),

@@ -27,7 +27,7 @@ const DefaultParallelism = 20
 // Page sizes: the largest each API allows, so a big fleet takes the fewest
 // calls.
 const (
-	instancesPage = 1000 // ec2:DescribeInstances MaxResults 5..1000
+	instancesPage = 200 // ec2:DescribeInstances MaxResults 5..1000
 	nodesPage     = 50   // ssm:DescribeInstanceInformation MaxResults 5..50
 )
 
