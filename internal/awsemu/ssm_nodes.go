@@ -135,7 +135,14 @@ func (s *Server) ssmDescribeInstanceInformation(req *request) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var matched []*ManagedNode
+	instances := s.fleet.instanceSet(req.account, req.region)
 	for _, n := range s.fleet.nodeSet(req.account, req.region).order {
+		// SSM "does not return information for nodes that are either
+		// Stopped or Terminated" (API reference): a node whose EC2 instance
+		// is seeded in one of those states is left out.
+		if in, ok := instances.byID[n.InstanceID]; ok && (in.State == "stopped" || in.State == "terminated") {
+			continue
+		}
 		ok := true
 		for _, f := range filters {
 			if !n.matches(f.key, f.values) {

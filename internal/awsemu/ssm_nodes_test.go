@@ -82,3 +82,16 @@ func TestDescribeInstanceInformationRefusesBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestStoppedInstancesAreNotListedAsNodes(t *testing.T) {
+	s := awsemu.StartTest(t)
+	for i, state := range []string{"running", "stopped", "terminated"} {
+		id := fmt.Sprintf("i-%017x", i+1)
+		s.PutInstance(awsemu.DefaultAccount, "eu-west-1", awsemu.Instance{ID: id, State: state})
+		s.PutManagedNode(awsemu.DefaultAccount, "eu-west-1", awsemu.ManagedNode{InstanceID: id, AgentVersion: "3.2.582.0"})
+	}
+	out, err := ssm.NewFromConfig(cfg(s, "eu-west-1", "AKIDTEST")).DescribeInstanceInformation(t.Context(), &ssm.DescribeInstanceInformationInput{})
+	if err != nil || len(out.InstanceInformationList) != 1 || aws.ToString(out.InstanceInformationList[0].InstanceId) != "i-00000000000000001" {
+		t.Errorf("nodes %+v %v, want only the running instance's", out, err)
+	}
+}

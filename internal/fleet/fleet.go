@@ -147,8 +147,8 @@ type RegionReport struct {
 	Region string `json:"region"`
 	DHMC   DHMC   `json:"dhmc"`
 	// Running instances; ManagedNodes the EC2 instances Systems Manager
-	// lists (any ping status, stopped ones too); Online the running
-	// instances whose agent pings.
+	// lists (any ping status; SSM leaves stopped ones out); Online the
+	// running instances whose agent pings.
 	Running      int `json:"running"`
 	ManagedNodes int `json:"managedNodes"`
 	Online       int `json:"online"`

@@ -36,8 +36,8 @@ type Spec struct {
 	// DHMCOff are Regions whose DHMC setting stays off; in every other
 	// Region the setting names the default DHMC role.
 	DHMCOff []string
-	// StoppedPerRegion adds stopped instances (still known to SSM, as
-	// ConnectionLost): the report must not count them as running.
+	// StoppedPerRegion adds stopped instances (registered with SSM, which
+	// does not list them while stopped): the report must not count them.
 	StoppedPerRegion int
 }
 
@@ -226,9 +226,9 @@ func Seed(emu *awsemu.Server, spec Spec) Expected {
 		for range spec.StoppedPerRegion {
 			id := newID()
 			b.instances = append(b.instances, awsemu.Instance{ID: id, State: "stopped", HTTPTokens: "optional"})
+			// SSM keeps the node but does not list it while the instance
+			// is stopped: it is not counted.
 			b.nodes = append(b.nodes, awsemu.ManagedNode{InstanceID: id, AgentVersion: pick(oldAgents), PingStatus: "ConnectionLost"})
-			c.ManagedNodes++
-			exp.Total.ManagedNodes++
 		}
 		// A hybrid node: SSM lists it, but it is no EC2 instance.
 		b.nodes = append(b.nodes, awsemu.ManagedNode{InstanceID: fmt.Sprintf("mi-0%016x", rng.Uint64()), AgentVersion: pick(currentAgents)})
