@@ -39,7 +39,9 @@ func (e *ConfigError) Error() string { return e.Var + ": " + e.Problem }
 // LoadConfig reads and checks the environment, reporting every bad variable.
 func LoadConfig(getenv func(string) string) (Config, error) {
 	var errs []error
-	bad := func(v, format string, a ...any) { errs = append(errs, &ConfigError{Var: v, Problem: fmt.Sprintf(format, a...)}) }
+	bad := func(v, format string, a ...any) {
+		errs = append(errs, &ConfigError{Var: v, Problem: fmt.Sprintf(format, a...)})
+	}
 	c := Config{TopicARN: getenv(EnvTopicARN), HomeRegion: getenv(EnvRegion), Parallelism: DefaultParallelism, Sample: DefaultSample}
 	if a, err := arn.Parse(c.TopicARN); err != nil || a.Service != "sns" || len(a.AccountID) != 12 {
 		bad(EnvTopicARN, "%q is not an SNS topic ARN", c.TopicARN)

@@ -96,8 +96,8 @@ func Compose(r *Report) Digest {
 				fmt.Fprintf(&b, "... and %d more profiles (in the JSON report)\n", len(r.MigrationCandidates)-i)
 				break
 			}
-			fmt.Fprintf(&b, "- %s (role %s): %s instances in %s\n  via %s\n", c.Name, strings.Join(c.Roles, ", "),
-				thousands(c.Count), strings.Join(c.Regions, ", "), strings.Join(c.GrantedBy, "; "))
+			fmt.Fprintf(&b, "- %s (role %s): %s in %s\n  via %s\n", c.Name, strings.Join(c.Roles, ", "),
+				instancesWord(c.Count), strings.Join(c.Regions, ", "), strings.Join(c.GrantedBy, "; "))
 		}
 	}
 	if len(r.UnreadableProfiles) > 0 {
@@ -107,7 +107,7 @@ func Compose(r *Report) Digest {
 				fmt.Fprintf(&b, "... and %d more (in the JSON report)\n", len(r.UnreadableProfiles)-i)
 				break
 			}
-			fmt.Fprintf(&b, "- %s: %s instances: %s\n", c.Name, thousands(c.Count), c.Error)
+			fmt.Fprintf(&b, "- %s: %s: %s\n", c.Name, instancesWord(c.Count), c.Error)
 		}
 	}
 	if t.NotReady > 0 {
@@ -117,7 +117,7 @@ func Compose(r *Report) Digest {
 	}
 	text := b.String()
 
-	body := text
+	var body string
 	if raw, err := json.Marshal(r); err == nil && len(text)+len(raw)+len(JSONMarker)+4 <= MaxBody {
 		body = text + "\n" + JSONMarker + "\n" + string(raw) + "\n"
 	} else {
@@ -208,6 +208,13 @@ func thousands(n int) string {
 		b.WriteString(s[i : i+3])
 	}
 	return b.String()
+}
+
+func instancesWord(n int) string {
+	if n == 1 {
+		return "1 instance"
+	}
+	return thousands(n) + " instances"
 }
 
 func percent(part, whole int) string {

@@ -28,7 +28,7 @@ const DefaultParallelism = 20
 // calls.
 const (
 	instancesPage = 200 // ec2:DescribeInstances MaxResults 5..1000
-	nodesPage     = 50   // ssm:DescribeInstanceInformation MaxResults 5..50
+	nodesPage     = 50  // ssm:DescribeInstanceInformation MaxResults 5..50
 )
 
 // Options tune a Reader.

@@ -190,7 +190,7 @@ func actionApplies(action, notAction json.RawMessage) (bool, error) {
 	}
 	list, err := stringList(raw)
 	if err != nil {
-		return false, fmt.Errorf("Action: %w", err)
+		return false, fmt.Errorf("action list: %w", err)
 	}
 	hit := false
 	for _, a := range list {

@@ -76,14 +76,12 @@ func (f *Fleet) Close() { f.Fn.Close() }
 // FleetCaller is the caller ARN the emulator records for the fleet function.
 const FleetCaller = fleetSession
 
-// Report invokes the function with payload and decodes the report.
+// Report invokes the function with payload and decodes the report. A
+// function error is not an error here: it is in the Result (nil report).
 func (f *Fleet) Report(ctx context.Context, payload string) (*fleet.Report, rie.Result, error) {
 	res, err := f.Fn.Invoke(ctx, []byte(payload))
-	if err != nil {
+	if err != nil || res.ErrorType != "" || res.ErrorMessage != "" {
 		return nil, res, err
-	}
-	if res.Err() != nil {
-		return nil, res, nil
 	}
 	var r fleet.Report
 	if err := json.Unmarshal(res.Payload, &r); err != nil {
