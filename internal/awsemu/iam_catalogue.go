@@ -136,16 +136,19 @@ const (
 )
 
 // awsPolicyDocs are the default-version documents of the catalogue policies
-// whose meaning the emulator's users evaluate, as AWS publishes them
-// (actions and resources as in the default version at the time of writing;
-// Sids omitted where AWS has none). GetPolicyVersion of any other catalogue
+// whose meaning the emulator's users evaluate, as AWS publishes them (the
+// versions and documents agree with moto 5.2.5's snapshot of AWS's managed
+// policies, which `make conformance` checks for the three SSM ones). GetPolicyVersion of any other catalogue
 // policy answers 501 NotImplemented, naming the gap, rather than invent a
 // document.
 var awsPolicyDocs = map[string]awsPolicyDoc{
 	"policy/AmazonSSMManagedInstanceCore": {"v2", day("2019-05-23"),
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[` + ssmAgentCore + `"ssm:GetParameter","ssm:GetParameters",` + ssmAgentTail + `],"Resource":"*"},` + ssmChannels + `]}`},
-	"policy/AmazonSSMManagedEC2InstanceDefaultPolicy": {"v1", day("2022-08-30"),
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[` + ssmAgentCore + ssmAgentTail + `],"Resource":"*"},` + ssmChannels + `]}`},
+	// v2 (2024) added the Sids; the actions are v1's.
+	"policy/AmazonSSMManagedEC2InstanceDefaultPolicy": {"v2", day("2024-07-16"),
+		`{"Version":"2012-10-17","Statement":[{"Sid":"AllowSSMAgentPermissions","Effect":"Allow","Action":[` + ssmAgentCore + ssmAgentTail + `],"Resource":"*"},` +
+			`{"Sid":"AllowSSMChannelMessaging","Effect":"Allow","Action":["ssmmessages:CreateControlChannel","ssmmessages:CreateDataChannel","ssmmessages:OpenControlChannel","ssmmessages:OpenDataChannel"],"Resource":"*"},` +
+			`{"Sid":"AllowSSMLegacyMessaging","Effect":"Allow","Action":["ec2messages:AcknowledgeMessage","ec2messages:DeleteMessage","ec2messages:FailMessage","ec2messages:GetEndpoint","ec2messages:GetMessages","ec2messages:SendReply"],"Resource":"*"}]}`},
 	// Deprecated by AWS in favour of AmazonSSMManagedInstanceCore, still
 	// attached to many old instance profiles.
 	"policy/service-role/AmazonEC2RoleforSSM": {"v8", day("2019-01-24"),
