@@ -20,9 +20,15 @@ test: ## run the whole Go test suite with the race detector
 demo: ## the whole loop locally: emulator + bootstrap under RIE, break DHMC, watch it repaired
 	$(GO) run ./internal/demo
 
+# --- Fleet readiness report ------------------------------------------------
+.PHONY: demo-fleet
+demo-fleet: ## the fleet readiness report under RIE on a small seeded fleet: the digest on-call reads
+	$(GO) run ./internal/demo/fleet
+
 .PHONY: bench
 bench: ## benchmarks: API calls and latency of sweeps, cold start, binary size, peak memory
 	$(GO) test -run '^$$' -bench . -benchtime=3x ./internal/reconcile/ ./functions/guard/
+	$(GO) test -run '^$$' -bench . -benchtime=2x ./functions/fleet/
 
 FUZZTIME ?= 30s
 .PHONY: fuzz
@@ -75,8 +81,10 @@ lint: $(VENV_STAMP) $(GOLANGCI_LINT_STAMP) ## go vet, golangci-lint, cfn-lint, s
 .PHONY: sam-build
 sam-build: $(VENV_STAMP) ## sam build the function (arm64 bootstrap, local Go toolchain, no Docker)
 	CGO_ENABLED=0 GOFLAGS='$(SAM_GOFLAGS)' $(VENV)/bin/sam build --config-file infra/samconfig.toml
-	@file .aws-sam/build/GuardFunction/bootstrap | grep 'ARM aarch64' \
-		|| { file .aws-sam/build/GuardFunction/bootstrap; echo 'sam build did not produce an arm64 bootstrap' >&2; exit 1; }
+	@for fn in GuardFunction FleetFunction; do \
+		file .aws-sam/build/$$fn/bootstrap | grep 'ARM aarch64' \
+		|| { file .aws-sam/build/$$fn/bootstrap; echo "sam build did not produce an arm64 bootstrap for $$fn" >&2; exit 1; }; \
+	done
 
 .PHONY: conformance
 conformance: $(VENV_STAMP) ## check event patterns and IAM repairs against moto_server

@@ -234,7 +234,15 @@ func checkFunction(t *testing.T, fn string, sam infra.Resource, set *infra.Rende
 			{"Qualifier", cfg["Qualifier"], "$LATEST"},
 			{"MaximumRetryAttempts", cfg["MaximumRetryAttempts"], eic["MaximumRetryAttempts"]},
 			{"MaximumEventAgeInSeconds", cfg["MaximumEventAgeInSeconds"], eic["MaximumEventAgeInSeconds"]},
-			{"OnFailure", get(t, cfg, "DestinationConfig", "OnFailure", "Destination"), get(t, eic, "DestinationConfig", "OnFailure", "Destination")},
+		}
+		if _, ok := eic["DestinationConfig"]; ok {
+			checks = append(checks, struct {
+				what      string
+				got, want any
+			}{"OnFailure", get(t, cfg, "DestinationConfig", "OnFailure", "Destination"), get(t, eic, "DestinationConfig", "OnFailure", "Destination")})
+		} else if dc, ok := cfg["DestinationConfig"].(map[string]any); ok && len(dc) > 0 {
+			// SAM writes an empty DestinationConfig when the function has none.
+			t.Errorf("%s has a DestinationConfig %v the SAM template does not", name, dc)
 		}
 		for _, c := range checks {
 			if !reflect.DeepEqual(c.got, c.want) {

@@ -30,17 +30,7 @@ var iamOps = map[string]handler{
 	"DeleteRolePermissionsBoundary": {write: true, fn: (*Server).iamDeleteRolePermissionsBoundary},
 }
 
-// awsManagedPolicies are the AWS managed policies that exist in the emulator
-// (in every partition), by the resource part of their ARN.
-var awsManagedPolicies = []string{
-	"policy/AmazonSSMManagedEC2InstanceDefaultPolicy",
-	"policy/AmazonSSMManagedInstanceCore",
-	"policy/AdministratorAccess",
-	"policy/ReadOnlyAccess",
-	"policy/PowerUserAccess",
-	"policy/AmazonS3ReadOnlyAccess",
-	"policy/service-role/AmazonSSMMaintenanceWindowRole",
-}
+// awsManagedPolicies, the AWS managed policy catalogue, is in iam_catalogue.go.
 
 var (
 	accountRE    = regexp.MustCompile(`^[0-9]{12}$`)

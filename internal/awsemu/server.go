@@ -51,6 +51,9 @@ type Server struct {
 	// dangling are setting writes that named a role that did not exist.
 	dangling []string
 	dynamo   map[ddbTableKey]*ddbTable // DynamoDB tables (dynamodb.go)
+	// fleet: EC2 instances, SSM managed nodes, instance profiles and customer
+	// managed policy versions (fleet_state.go).
+	fleet fleetState
 
 	ln  net.Listener
 	srv *http.Server
@@ -228,6 +231,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.dispatch(w, req, stsOps)
 	case "dynamodb":
 		s.serveDynamoDB(w, req)
+	case "ec2": // EC2's own Query dialect: see ec2.go
+		s.dispatchEC2(w, req)
 	case "account":
 		req.protocol = protoREST
 		if r.Method == http.MethodPost && r.URL.Path == "/listRegions" {

@@ -21,7 +21,10 @@ type Metric struct {
 // when an entry here is never written); infra's tests fail when the
 // dashboard names a metric that is not here. Add a metric here in the same
 // change that starts emitting it.
-func Catalogue() []Metric {
+func Catalogue() []Metric { return append(GuardMetrics(), FleetMetrics()...) }
+
+// GuardMetrics are the guard's metrics (Emit and its siblings here).
+func GuardMetrics() []Metric {
 	regionKind := sortedDims(DimRegion, DimKind)
 	return []Metric{
 		{Namespace: Namespace, Name: DriftFound, Dimensions: regionKind, Unit: "Count"},
@@ -32,6 +35,20 @@ func Catalogue() []Metric {
 		{Namespace: Namespace, Name: AlertsSent, Dimensions: sortedDims(DimSeverity), Unit: "Count"},
 		{Namespace: Namespace, Name: AlertsSuppressed, Unit: "Count"},
 		{Namespace: Namespace, Name: FailedCallIgnored, Dimensions: sortedDims(DimErrorCode), Unit: "Count"},
+	}
+}
+
+// FleetMetrics are the fleet readiness report's (internal/fleet writes them;
+// its tests hold it to this list).
+func FleetMetrics() []Metric {
+	region := sortedDims(DimRegion)
+	return []Metric{
+		{Namespace: Namespace, Name: FleetRunning, Dimensions: region, Unit: "Count"},
+		{Namespace: Namespace, Name: FleetManagedNodes, Dimensions: region, Unit: "Count"},
+		{Namespace: Namespace, Name: FleetReady, Dimensions: region, Unit: "Count"},
+		{Namespace: Namespace, Name: FleetNotReady, Dimensions: region, Unit: "Count"},
+		{Namespace: Namespace, Name: FleetNotReadyReason, Dimensions: sortedDims(DimRegion, DimReason), Unit: "Count"},
+		{Namespace: Namespace, Name: FleetReportCompleted, Unit: "Count"},
 	}
 }
 

@@ -1,0 +1,22 @@
+package metrics
+
+// Fleet readiness metrics (functions/fleet, emitted by internal/fleet's
+// EmitMetrics), in Namespace. Dashboards refer to these: keep them stable.
+const (
+	// FleetRunning, FleetManagedNodes, FleetReady and FleetNotReady are the
+	// Region's counts of one report, by Region.
+	FleetRunning      = "FleetInstancesRunning"
+	FleetManagedNodes = "FleetManagedNodes"
+	FleetReady        = "FleetInstancesReady"
+	FleetNotReady     = "FleetInstancesNotReady"
+	// FleetNotReadyReason counts the running instances with one reason, by
+	// Region and Reason (an instance with two reasons counts under both).
+	FleetNotReadyReason = "FleetInstancesNotReadyByReason"
+	// FleetReportCompleted is 1 for each report that read every Region
+	// completely, with no dimensions.
+	FleetReportCompleted = "FleetReportCompleted"
+)
+
+// DimReason is the dimension of FleetNotReadyReason; its values are the
+// fleet report's reason codes (old-agent, imdsv1-allowed, ...).
+const DimReason = "Reason"
