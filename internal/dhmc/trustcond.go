@@ -121,4 +121,3 @@ func compareID(got, ours, what string) (condVerdict, string) {
 	}
 	return condForeign, what + " " + got
 }
-
