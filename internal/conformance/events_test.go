@@ -135,7 +135,11 @@ func (b *bus) put(event map[string]any) []string {
 	return reached
 }
 
-var ruleGroups = map[string]string{"SsmSettingChange": "ssm", "SsmDhmcApiCall": "ssm", "IamRoleChange": "iam"}
+var ruleGroups = map[string]string{
+	"SsmSettingChange": "ssm", "SsmDhmcApiCall": "ssm", "IamRoleChange": "iam",
+	// New default versions of the allowlisted policies and the boundary.
+	"IamPolicyVersionChange": "iam",
+}
 
 func groups(rules []string) string {
 	var out []string

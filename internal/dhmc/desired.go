@@ -67,8 +67,13 @@ var (
 )
 
 // longestRegion stands in for RegionPlaceholder when a per-Region role name
-// is checked against IAM's length limit: Region codes are at most this long.
-const longestRegion = "ap-southeast-99"
+// is checked against IAM's 64-character limit and the Regions are not
+// configured: the longest Region codes of the commercial, China and GovCloud
+// partitions have 14 characters. AWS's own sample template names its role
+// AWSSystemsManagerDefaultEC2InstanceManagementRole-${AWS::Region}, exactly
+// 64 characters in those Regions: a longer probe would refuse the
+// configuration that adopts it. Configured Regions are checked one by one.
+const longestRegion = "ap-southeast-1"
 
 // Validate reports every problem with d at once, naming each field.
 func (d Desired) Validate() error {
@@ -79,7 +84,7 @@ func (d Desired) Validate() error {
 	if !accountRE.MatchString(d.AccountID) {
 		errs = append(errs, fmt.Errorf("account ID %q is not 12 digits", d.AccountID))
 	}
-	errs = append(errs, validRoleName(d.RoleName))
+	errs = append(errs, validRoleName(d.RoleName, d.Regions))
 	if len(d.RolePath) > 512 || !rolePathRE.MatchString(d.RolePath) {
 		errs = append(errs, fmt.Errorf("role path %q must start and end with / (for example / or /service-role/)", d.RolePath))
 	}
@@ -103,17 +108,25 @@ func (d Desired) Validate() error {
 	return errors.Join(errs...)
 }
 
-func validRoleName(name string) error {
+func validRoleName(name string, regions []string) error {
 	base, perRegion := strings.CutSuffix(name, RegionPlaceholder)
 	switch {
 	case strings.Contains(base, RegionPlaceholder) || strings.ContainsAny(base, "{}"):
 		return fmt.Errorf("role name %q: %s may appear once, at the end of the name", name, RegionPlaceholder)
 	case perRegion && base == "":
 		return fmt.Errorf("role name %q: a name is needed before %s", name, RegionPlaceholder)
-	case perRegion && !roleNameRE.MatchString(base+longestRegion):
-		return fmt.Errorf("role name %q is not a valid IAM role name for every Region (1-64 of letters, digits and +=,.@_- once %s is replaced)", name, RegionPlaceholder)
 	case !perRegion && !roleNameRE.MatchString(name):
 		return fmt.Errorf("role name %q is not a valid IAM role name (1-64 of letters, digits and +=,.@_-)", name)
+	case !perRegion:
+		return nil
+	}
+	if len(regions) == 0 {
+		regions = []string{longestRegion}
+	}
+	for _, r := range regions {
+		if !roleNameRE.MatchString(base + r) {
+			return fmt.Errorf("role name %q is not a valid IAM role name in %s (1-64 of letters, digits and +=,.@_- once %s is replaced)", name, r, RegionPlaceholder)
+		}
 	}
 	return nil
 }

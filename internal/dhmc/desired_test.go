@@ -16,7 +16,12 @@ func TestDesiredValidate(t *testing.T) {
 		{name: "per-Region name", mutate: func(d *Desired) { d.RoleName = quickSetup + RegionPlaceholder }},
 		{name: "placeholder not at the end", mutate: func(d *Desired) { d.RoleName = "a{region}b" }, wantErr: "at the end"},
 		{name: "placeholder alone", mutate: func(d *Desired) { d.RoleName = RegionPlaceholder }, wantErr: "a name is needed"},
-		{name: "per-Region name too long for a Region", mutate: func(d *Desired) { d.RoleName = strings.Repeat("a", 50) + RegionPlaceholder }, wantErr: "every Region"},
+		{name: "per-Region name too long for a Region", mutate: func(d *Desired) { d.RoleName = strings.Repeat("a", 51) + RegionPlaceholder }, wantErr: "ap-southeast-1"},
+		// AWS's sample template: 64 characters in ap-southeast-1, the most IAM allows.
+		{name: "AWS sample template's per-Region name", mutate: func(d *Desired) { d.RoleName = DefaultRoleName + "-" + RegionPlaceholder }},
+		{name: "per-Region name checked in each configured Region", mutate: func(d *Desired) {
+			d.RoleName, d.Regions = DefaultRoleName+"-"+RegionPlaceholder, []string{"eu-west-1", "us-isof-south-1"}
+		}, wantErr: "us-isof-south-1"},
 		{name: "bad path", mutate: func(d *Desired) { d.RolePath = "service-role" }, wantErr: "must start and end with /"},
 		{name: "wildcard policy", mutate: func(d *Desired) { d.ExtraPolicyARNs = []string{"arn:aws:iam::aws:policy/*"} }, wantErr: "wildcards"},
 		{name: "admin policy", mutate: func(d *Desired) { d.ExtraPolicyARNs = []string{adminARN} }, wantErr: "admin-grade"},

@@ -48,7 +48,8 @@ func Suggest(d Desired, o Observed) *SuggestedConfig {
 			roles = append(roles, r.Name)
 		}
 	}
-	if strings.EqualFold(params["RoleName"], d.RoleName) && params["RolePath"] == d.RolePath && params["Mode"] == "" {
+	sameName := strings.EqualFold(params["RoleName"], d.RoleName)
+	if sameName && params["RolePath"] == d.RolePath && (params["Mode"] == "" || params["Mode"] == string(d.Mode)) {
 		return nil
 	}
 	reason := fmt.Sprintf("DHMC is on in all %d Regions checked, naming %s at path %s", len(o.Settings), listNames(roles), params["RolePath"])
@@ -59,7 +60,17 @@ func Suggest(d Desired, o Observed) *SuggestedConfig {
 	if params["Mode"] == string(ModeDetect) {
 		reason += " (in detect mode: IAM lets nobody change a role in the reserved path)"
 	}
-	reason += "; or keep yours and set TakeOver=true to replace it."
+	switch {
+	case sameName && params["RolePath"] == d.RolePath:
+		// Only the mode differs: there is nothing else to keep instead.
+		reason += "."
+	case sameName:
+		// IAM role names are unique across paths: while that role exists,
+		// the guard can create none of its own, TakeOver or not.
+		reason += fmt.Sprintf("; or, to keep yours at %s, remove that role (SSM's own: deregister the SERVICE_MANAGED configuration first) and the guard creates it there: TakeOver cannot, since IAM role names are unique across paths.", d.RolePath)
+	default:
+		reason += "; or keep yours and set TakeOver=true to replace it."
+	}
 	return &SuggestedConfig{Parameters: params, Reason: reason}
 }
 

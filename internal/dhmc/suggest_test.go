@@ -10,24 +10,49 @@ func TestSuggest(t *testing.T) {
 	qs := func(region string) RoleState { return otherRole(quickSetup+region, "/") }
 	tests := []struct {
 		name string
+		d    func(*Desired)
 		o    Observed
 		want map[string]string
+		// replace is how the reason says to keep the configured role
+		// instead: TakeOver, unless the role found has its name.
+		replace string
 	}{
 		{
 			name: "Quick Setup in every Region adopts the per-Region name",
 			o: Observed{Roles: roles(qs("eu-west-1"), qs("us-east-1")),
 				Settings: []SettingState{setting("eu-west-1", quickSetup+"eu-west-1"), setting("us-east-1", quickSetup+"us-east-1")}},
-			want: map[string]string{"RoleName": quickSetup + RegionPlaceholder, "RolePath": "/"},
+			want:    map[string]string{"RoleName": quickSetup + RegionPlaceholder, "RolePath": "/"},
+			replace: "set TakeOver=true",
 		},
 		{
-			name: "one role at the root path adopts the path",
-			o:    Observed{Roles: roles(otherRole(DefaultRoleName, "/")), Settings: settings(DefaultRoleName, "eu-west-1", "us-east-1")},
-			want: map[string]string{"RoleName": DefaultRoleName, "RolePath": "/"},
+			name:    "one role at the root path adopts the path",
+			o:       Observed{Roles: roles(otherRole(DefaultRoleName, "/")), Settings: settings(DefaultRoleName, "eu-west-1", "us-east-1")},
+			want:    map[string]string{"RoleName": DefaultRoleName, "RolePath": "/"},
+			replace: "remove that role",
 		},
 		{
-			name: "the reserved path adopts in detect mode",
-			o:    Observed{Roles: roles(otherRole("SsmRole", "/aws-reserved/ssm.amazonaws.com/")), Settings: settings("aws-reserved/ssm.amazonaws.com/SsmRole", "eu-west-1")},
-			want: map[string]string{"RoleName": "SsmRole", "RolePath": "/aws-reserved/ssm.amazonaws.com/", "Mode": "detect"},
+			name:    "the reserved path adopts in detect mode",
+			o:       Observed{Roles: roles(otherRole("SsmRole", "/aws-reserved/ssm.amazonaws.com/")), Settings: settings("aws-reserved/ssm.amazonaws.com/SsmRole", "eu-west-1")},
+			want:    map[string]string{"RoleName": "SsmRole", "RolePath": "/aws-reserved/ssm.amazonaws.com/", "Mode": "detect"},
+			replace: "set TakeOver=true",
+		},
+		{
+			name:    "SSM's own role, with the configured name in the reserved path, cannot be taken over",
+			o:       Observed{Roles: roles(otherRole(DefaultRoleName, "/aws-reserved/ssm.amazonaws.com/")), Settings: settings("aws-reserved/ssm.amazonaws.com/"+DefaultRoleName, "eu-west-1")},
+			want:    map[string]string{"RoleName": DefaultRoleName, "RolePath": "/aws-reserved/ssm.amazonaws.com/", "Mode": "detect"},
+			replace: "remove that role",
+		},
+		{
+			name: "the reserved path already adopted in detect mode suggests nothing",
+			d:    func(d *Desired) { d.RolePath, d.Mode = "/aws-reserved/ssm.amazonaws.com/", ModeDetect },
+			o:    Observed{Roles: roles(otherRole(DefaultRoleName, "/aws-reserved/ssm.amazonaws.com/")), Settings: settings("aws-reserved/ssm.amazonaws.com/"+DefaultRoleName, "eu-west-1")},
+		},
+		{
+			name:    "the reserved path configured in enforce mode suggests detect",
+			d:       func(d *Desired) { d.RolePath = "/aws-reserved/ssm.amazonaws.com/" },
+			o:       Observed{Roles: roles(otherRole(DefaultRoleName, "/aws-reserved/ssm.amazonaws.com/")), Settings: settings("aws-reserved/ssm.amazonaws.com/"+DefaultRoleName, "eu-west-1")},
+			want:    map[string]string{"RoleName": DefaultRoleName, "RolePath": "/aws-reserved/ssm.amazonaws.com/", "Mode": "detect"},
+			replace: "in detect mode: IAM lets nobody change",
 		},
 		{
 			name: "what is already configured suggests nothing",
@@ -54,7 +79,11 @@ func TestSuggest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Suggest(testDesired(), tt.o)
+			d := testDesired()
+			if tt.d != nil {
+				tt.d(&d)
+			}
+			got := Suggest(d, tt.o)
 			if tt.want == nil {
 				if got != nil {
 					t.Errorf("want no suggestion, got %+v", got)
@@ -64,8 +93,8 @@ func TestSuggest(t *testing.T) {
 			if got == nil || !reflect.DeepEqual(got.Parameters, tt.want) {
 				t.Fatalf("got %+v, want %v", got, tt.want)
 			}
-			if !strings.Contains(got.Reason, "TakeOver=true") {
-				t.Errorf("reason %q does not say how to replace it instead", got.Reason)
+			if !strings.Contains(got.Reason, tt.replace) {
+				t.Errorf("reason %q does not say %q to keep the configured role instead", got.Reason, tt.replace)
 			}
 		})
 	}
