@@ -5,7 +5,7 @@
 package main
 
 import (
-	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"sync"
@@ -13,15 +13,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/account"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/dhmc-guard/dhmc-guard/internal/awsenv"
 	"github.com/dhmc-guard/dhmc-guard/internal/fleet"
 )
 
@@ -34,7 +32,7 @@ const (
 
 func main() {
 	log := slog.New(lambdacontext.NewLogHandler())
-	h, err := build(context.Background(), os.Getenv, log)
+	h, err := build(os.Getenv, log)
 	if err != nil {
 		log.Error("dhmc-guard fleet report failed to start", "error", err)
 		os.Exit(1)
@@ -42,32 +40,31 @@ func main() {
 	lambda.Start(h)
 }
 
-func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*fleet.Handler, error) {
+func build(getenv func(string) string, log *slog.Logger) (*fleet.Handler, error) {
 	cfg, err := fleet.LoadConfig(getenv)
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx,
-		awsconfig.WithRegion(cfg.HomeRegion),
-		awsconfig.WithRetryMode(aws.RetryModeAdaptive),
-		awsconfig.WithRetryMaxAttempts(retryAttempts),
-		awsconfig.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(attemptTimeout)),
-	)
+	sdk, err := awsenv.Load(getenv, awsenv.Options{
+		Region: cfg.HomeRegion, RetryMaxAttempts: retryAttempts, AttemptTimeout: attemptTimeout,
+	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("loading AWS configuration: %w", err)
 	}
 	reader, err := fleet.New(fleet.Clients{
 		EC2: perRegion(func(r string) fleet.InstancesAPI {
-			return ec2.NewFromConfig(awsCfg, func(o *ec2.Options) { o.Region = r })
+			return ec2.NewFromConfig(sdk.For("EC2"), func(o *ec2.Options) { o.Region = r })
 		}),
-		SSM:     perRegion(func(r string) fleet.NodesAPI { return ssm.NewFromConfig(awsCfg, func(o *ssm.Options) { o.Region = r }) }),
-		IAM:     iam.NewFromConfig(awsCfg),
-		Regions: account.NewFromConfig(awsCfg),
+		SSM: perRegion(func(r string) fleet.NodesAPI {
+			return ssm.NewFromConfig(sdk.For("SSM"), func(o *ssm.Options) { o.Region = r })
+		}),
+		IAM:     iam.NewFromConfig(sdk.For("IAM")),
+		Regions: account.NewFromConfig(sdk.For("Account")),
 	}, cfg.AccountID, cfg.Partition, cfg.Regions, fleet.Options{Parallelism: cfg.Parallelism, Sample: cfg.Sample})
 	if err != nil {
 		return nil, err
 	}
-	return &fleet.Handler{Runner: reader, Publisher: sns.NewFromConfig(awsCfg), TopicARN: cfg.TopicARN, Log: log, Metrics: os.Stdout}, nil
+	return &fleet.Handler{Runner: reader, Publisher: sns.NewFromConfig(sdk.For("SNS")), TopicARN: cfg.TopicARN, Log: log, Metrics: os.Stdout}, nil
 }
 
 // perRegion builds one client per Region on first use and keeps it for the

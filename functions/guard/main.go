@@ -4,7 +4,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -14,8 +13,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/account"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -24,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/dhmc-guard/dhmc-guard/internal/awsenv"
 	"github.com/dhmc-guard/dhmc-guard/internal/central"
 	"github.com/dhmc-guard/dhmc-guard/internal/config"
 	"github.com/dhmc-guard/dhmc-guard/internal/guard"
@@ -43,7 +41,7 @@ const attemptTimeout = 10 * time.Second
 
 func main() {
 	log := slog.New(lambdacontext.NewLogHandler())
-	h, err := build(context.Background(), os.Getenv, log)
+	h, err := build(os.Getenv, log)
 	if err != nil {
 		// An init failure: Lambda reports it and never runs a half-configured
 		// function.
@@ -53,27 +51,24 @@ func main() {
 	lambda.Start(h)
 }
 
-func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*guard.Handler, error) {
+func build(getenv func(string) string, log *slog.Logger) (*guard.Handler, error) {
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx,
-		awsconfig.WithRegion(cfg.HomeRegion),
-		awsconfig.WithRetryMode(aws.RetryModeAdaptive),
-		awsconfig.WithRetryMaxAttempts(retryAttempts),
-		awsconfig.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(attemptTimeout)),
-	)
+	sdk, err := awsenv.Load(getenv, awsenv.Options{
+		Region: cfg.HomeRegion, RetryMaxAttempts: retryAttempts, AttemptTimeout: attemptTimeout,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("loading AWS configuration: %w", err)
 	}
 
-	iamClient := iam.NewFromConfig(awsCfg)
+	iamClient := iam.NewFromConfig(sdk.For("IAM"))
 	rec, err := reconcile.New(cfg.Desired, reconcile.Clients{
-		SSM:      ssmClients(awsCfg),
+		SSM:      ssmClients(sdk.For("SSM")),
 		IAM:      iamClient,
 		Policies: iamClient,
-		Regions:  account.NewFromConfig(awsCfg),
+		Regions:  account.NewFromConfig(sdk.For("Account")),
 	}, reconcile.Options{Parallelism: cfg.Parallelism})
 	if err != nil {
 		return nil, fmt.Errorf("building reconciler: %w", err)
@@ -81,7 +76,7 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 
 	h := &guard.Handler{
 		Runner:    rec,
-		Publisher: sns.NewFromConfig(awsCfg),
+		Publisher: sns.NewFromConfig(sdk.For("SNS")),
 		TopicARN:  cfg.TopicARN,
 		AccountID: cfg.Desired.AccountID,
 		Mode:      cfg.Desired.Mode,
@@ -100,10 +95,10 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 		FailureQueueURL: cfg.FailureQueueURL,
 	}
 	if cfg.FailureQueueURL != "" {
-		h.Failures = sqs.NewFromConfig(awsCfg)
+		h.Failures = sqs.NewFromConfig(sdk.For("SQS"))
 	}
 	if cfg.LedgerTable != "" {
-		store, err := ledger.New(dynamodb.NewFromConfig(awsCfg), cfg.LedgerTable, ledger.Options{Retention: cfg.LedgerRetention})
+		store, err := ledger.New(dynamodb.NewFromConfig(sdk.For("DynamoDB")), cfg.LedgerTable, ledger.Options{Retention: cfg.LedgerRetention})
 		if err != nil {
 			return nil, fmt.Errorf("building the run ledger: %w", err)
 		}
@@ -112,10 +107,10 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if cc := cfg.Central; cc.Enabled() {
 		pub := central.Publisher{Config: cc}
 		if cc.BusARN != "" {
-			pub.Bus = eventbridge.NewFromConfig(awsCfg, func(o *eventbridge.Options) { o.Region = cc.BusRegion() })
+			pub.Bus = eventbridge.NewFromConfig(sdk.For("EventBridge"), func(o *eventbridge.Options) { o.Region = cc.BusRegion() })
 		}
 		if cc.TopicARN != "" {
-			pub.Topic = sns.NewFromConfig(awsCfg, func(o *sns.Options) { o.Region = cc.TopicRegion() })
+			pub.Topic = sns.NewFromConfig(sdk.For("SNS"), func(o *sns.Options) { o.Region = cc.TopicRegion() })
 		}
 		h.Central = pub
 	}
