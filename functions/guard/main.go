@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/account"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -69,6 +70,9 @@ func build(getenv func(string) string, log *slog.Logger) (*guard.Handler, error)
 		IAM:      iamClient,
 		Policies: iamClient,
 		Regions:  account.NewFromConfig(sdk.For("Account")),
+		Stacks: perRegion(func(region string) reconcile.StacksAPI {
+			return cloudformation.NewFromConfig(sdk.For("CloudFormation"), func(o *cloudformation.Options) { o.Region = region })
+		}),
 	}, reconcile.Options{Parallelism: cfg.Parallelism})
 	if err != nil {
 		return nil, fmt.Errorf("building reconciler: %w", err)
@@ -122,14 +126,21 @@ func build(getenv func(string) string, log *slog.Logger) (*guard.Handler, error)
 // and the SigV4 scope must name the Region being read. The reconciler asks
 // only for managed, enabled Regions, so the cache never outgrows them.
 func ssmClients(cfg aws.Config) func(region string) reconcile.SettingsAPI {
+	return perRegion(func(region string) reconcile.SettingsAPI {
+		return ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.Region = region })
+	})
+}
+
+// perRegion keeps one client per Region, built on first use.
+func perRegion[C any](build func(region string) C) func(region string) C {
 	var mu sync.Mutex
-	clients := map[string]*ssm.Client{}
-	return func(region string) reconcile.SettingsAPI {
+	clients := map[string]C{}
+	return func(region string) C {
 		mu.Lock()
 		defer mu.Unlock()
 		c, ok := clients[region]
 		if !ok {
-			c = ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.Region = region })
+			c = build(region)
 			clients[region] = c
 		}
 		return c

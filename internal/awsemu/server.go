@@ -50,6 +50,8 @@ type Server struct {
 	stampCallers bool
 	// dangling are setting writes that named a role that did not exist.
 	dangling []string
+	// stacks are CloudFormation stack resources by account and Region.
+	stacks map[stackKey][]StackResource
 	dynamo   map[ddbTableKey]*ddbTable // DynamoDB tables (dynamodb.go)
 	// fleet: EC2 instances, SSM managed nodes, instance profiles and customer
 	// managed policy versions (fleet_state.go).
@@ -229,6 +231,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "sts":
 		req.protocol = protoQuery
 		s.dispatch(w, req, stsOps)
+	case "cloudformation":
+		req.protocol = protoQuery
+		s.dispatch(w, req, cfnOps)
 	case "dynamodb":
 		s.serveDynamoDB(w, req)
 	case "ec2": // EC2's own Query dialect: see ec2.go

@@ -30,6 +30,7 @@ var xmlNamespaces = map[string]string{
 	"iam": "https://iam.amazonaws.com/doc/2010-05-08/",
 	"sns": "http://sns.amazonaws.com/doc/2010-03-31/",
 	"sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+	"cloudformation": "http://cloudformation.amazonaws.com/doc/2010-05-15/",
 }
 
 func writeError(w http.ResponseWriter, req *request, e *apiError) {

@@ -1,6 +1,7 @@
 package dhmc
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 )
@@ -27,7 +28,7 @@ const (
 // A name alone proves nothing about privileges (anyone can create a role
 // called like Quick Setup's): the caller still checks the role itself.
 func RecogniseManager(role RoleState, region string) (string, bool) {
-	stack := role.Tags[cfnStackNameTag]
+	stack := cmp.Or(role.Stack, role.Tags[cfnStackNameTag])
 	switch {
 	case hasPrefixFold(role.Name, quickSetupRolePrefix), hasPrefixFold(stack, "StackSet-AWS-QuickSetup"):
 		return "Quick Setup", true

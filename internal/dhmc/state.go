@@ -44,9 +44,12 @@ type RoleState struct {
 	PermissionsBoundaryARN string   `json:"permissionsBoundaryArn,omitempty"`
 	AttachedPolicyARNs     []string `json:"attachedPolicyArns,omitempty"`
 	InlinePolicyNames      []string `json:"inlinePolicyNames,omitempty"`
-	// Tags are the role's tags; CloudFormation's aws:cloudformation:* tags
-	// tell which stack made it, when IAM has them.
+	// Tags are the role's tags (a stack's aws:cloudformation:* tags, where
+	// a tool copied them; CloudFormation itself does not tag IAM roles).
 	Tags map[string]string `json:"tags,omitempty"`
+	// Stack is the CloudFormation stack that created the role, when
+	// CloudFormation says so (DescribeStackResources by physical ID).
+	Stack string `json:"stack,omitempty"`
 }
 
 // SettingState is the service setting in one Region.

@@ -54,4 +54,7 @@ type Clients struct {
 	Policies PolicyAPI
 	// Regions discovers the enabled Regions; used only when Desired.Regions is empty.
 	Regions RegionLister
+	// Stacks returns the CloudFormation client for one Region, to identify
+	// a stack's DHMC role; nil skips that.
+	Stacks func(region string) StacksAPI
 }

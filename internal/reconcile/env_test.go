@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/account"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
@@ -70,6 +71,9 @@ func newEnv(t testing.TB, regions ...string) *env {
 			IAM: iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL()), Credentials: creds, Retryer: fastRetryer()}),
 			Regions: account.New(account.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL()),
 				Credentials: creds, Retryer: fastRetryer()}),
+			Stacks: func(region string) reconcile.StacksAPI {
+				return cloudformation.New(cloudformation.Options{Region: region, BaseEndpoint: aws.String(srv.URL()), Credentials: creds, Retryer: fastRetryer()})
+			},
 		},
 	}
 	return e

@@ -72,6 +72,7 @@ func (rn *run) observe(ctx context.Context, asked []string) (regions []string, i
 	forEach(len(others), rn.r.opts.Parallelism, func(i int) { roles.read(ctx, rn, others[i]) })
 
 	obs.Roles, obs.RoleErrors = roles.states, roles.errs
+	rn.identifyStacks(ctx, &obs)
 	for _, name := range sortedKeys(roles.errs) {
 		errs = append(errs, dhmc.RegionError{Region: roleErrorRegion, Error: roles.errs[name]})
 	}

@@ -82,10 +82,14 @@ var Setups = []Setup{
 	{
 		Name: "cloudformation",
 		// A stack (AWS::IAM::Role + AWS::SSM::DefaultHostManagementConfiguration)
-		// whose role carries CloudFormation's stack tags.
+		// in the home Region, whose role every Region's setting names.
+		// CloudFormation does not tag IAM roles: only the stack knows its role.
 		Apply: func(_ context.Context, sb *Sandbox) error {
 			sb.Emu.DeleteRoleState(Account, Desired().RoleName)
-			putDHMCRole(sb.Emu, "DhmcBaselineRole", "/", map[string]string{"aws:cloudformation:stack-name": "dhmc-baseline"})
+			putDHMCRole(sb.Emu, "DhmcBaselineRole", "/", nil)
+			sb.Emu.PutStackResource(Account, HomeRegion, awsemu.StackResource{
+				StackName: "dhmc-baseline", LogicalID: "DhmcRole", Type: "AWS::IAM::Role", PhysicalID: "DhmcBaselineRole",
+			})
 			setAll(sb.Emu, "DhmcBaselineRole")
 			return nil
 		},
