@@ -52,7 +52,7 @@ type Server struct {
 	dangling []string
 	// stacks are CloudFormation stack resources by account and Region.
 	stacks map[stackKey][]StackResource
-	dynamo   map[ddbTableKey]*ddbTable // DynamoDB tables (dynamodb.go)
+	dynamo map[ddbTableKey]*ddbTable // DynamoDB tables (dynamodb.go)
 	// fleet: EC2 instances, SSM managed nodes, instance profiles and customer
 	// managed policy versions (fleet_state.go).
 	fleet fleetState

@@ -27,9 +27,9 @@ func apiErrf(status int, code, format string, args ...any) *apiError {
 
 // xmlNamespaces are the response namespaces of the Query services.
 var xmlNamespaces = map[string]string{
-	"iam": "https://iam.amazonaws.com/doc/2010-05-08/",
-	"sns": "http://sns.amazonaws.com/doc/2010-03-31/",
-	"sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+	"iam":            "https://iam.amazonaws.com/doc/2010-05-08/",
+	"sns":            "http://sns.amazonaws.com/doc/2010-03-31/",
+	"sts":            "https://sts.amazonaws.com/doc/2011-06-15/",
 	"cloudformation": "http://cloudformation.amazonaws.com/doc/2010-05-15/",
 }
 
