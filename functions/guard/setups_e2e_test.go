@@ -48,7 +48,7 @@ var setupWants = map[string]setupWant{
 		findings: withRole("role "+dhmc.DefaultRoleName+" managed-elsewhere reported", inEveryRegion("managed-elsewhere reported")),
 		outcome:  "reported", severity: "low",
 		// SNS subjects are under 100 characters: the manager's full name is in the body.
-		subject: "DHMC on the role and in 3 Regions is managed by SSM service-managed registration (RegisterDefaul...",
+		subject: "DHMC on the role and in 3 Regions is managed by SSM service-managed registration: left alone (" + acct + ")",
 	},
 	"cloudformation": {
 		findings: inEveryRegion("managed-elsewhere reported"),
@@ -59,7 +59,7 @@ var setupWants = map[string]setupWant{
 	"aws-sample": {
 		findings: inEveryRegion("managed-elsewhere reported"),
 		outcome:  "reported", severity: "low",
-		subject:  "DHMC in 3 Regions is managed by CloudFormation (AWS's sample template aws-samples/aws-systems-ma...",
+		subject:  "DHMC in 3 Regions is managed by CloudFormation: left alone (" + acct + ")",
 		takeOver: true,
 	},
 }

@@ -215,6 +215,9 @@ func reportedSubject(r *dhmc.Report, acct string) string {
 		if slices.ContainsFunc(r.Results, func(x dhmc.Result) bool { return x.Manager != manager }) {
 			manager = "other managers"
 		}
+		// The subject must fit a phone: the manager's name without its
+		// explanation in brackets (the body has it whole).
+		manager, _, _ = strings.Cut(manager, " (")
 		return fmt.Sprintf("DHMC %s is managed by %s: left alone (%s)", where(places(r.Results, nil)), manager, acct)
 	case same && kind == dhmc.KindRegionUnreachable:
 		return fmt.Sprintf("DHMC cannot be checked %s of %s: access denied", where(places(r.Results, nil)), acct)

@@ -191,7 +191,10 @@ func (r *Reconciler) Run(ctx context.Context, s Scope) (*dhmc.Report, error) {
 			return nil, fmt.Errorf("planning: %w", err)
 		}
 	}
-	rep.SuggestedConfig = dhmc.Suggest(r.desired, obs)
+	if !r.desired.TakeOver {
+		// Taking over replaces what is there: adopting it is not the advice.
+		rep.SuggestedConfig = dhmc.Suggest(r.desired, obs)
+	}
 
 	if mode == dhmc.ModeEnforce {
 		rep.Results = rn.apply(ctx, holdBack(findings, s.HoldBack), obs)
