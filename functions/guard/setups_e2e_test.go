@@ -41,25 +41,25 @@ var setupWants = map[string]setupWant{
 	"quick-setup": {
 		findings: inEveryRegion("managed-elsewhere reported"),
 		outcome:  "reported", severity: "low",
-		subject:  "DHMC in 3 Regions is managed by Quick Setup: left alone (" + acct + ")",
+		subject:  "DHMC left alone: managed by Quick Setup in 3 Regions of " + acct,
 		takeOver: true,
 	},
 	"service-managed": {
 		findings: withRole("role "+dhmc.DefaultRoleName+" managed-elsewhere reported", inEveryRegion("managed-elsewhere reported")),
 		outcome:  "reported", severity: "low",
 		// SNS subjects are under 100 characters: the manager's full name is in the body.
-		subject: "DHMC on the role and in 3 Regions is managed by SSM service-managed registration: left alone (" + acct + ")",
+		subject: "DHMC left alone: managed by SSM service-managed registration in 3 Regions of " + acct,
 	},
 	"cloudformation": {
 		findings: inEveryRegion("managed-elsewhere reported"),
 		outcome:  "reported", severity: "low",
-		subject:  "DHMC in 3 Regions is managed by CloudFormation stack dhmc-baseline: left alone (" + acct + ")",
+		subject:  "DHMC left alone: managed by CloudFormation stack dhmc-baseline in 3 Regions of " + acct,
 		takeOver: true,
 	},
 	"aws-sample": {
 		findings: inEveryRegion("managed-elsewhere reported"),
 		outcome:  "reported", severity: "low",
-		subject:  "DHMC in 3 Regions is managed by CloudFormation: left alone (" + acct + ")",
+		subject:  "DHMC left alone: managed by CloudFormation in 3 Regions of " + acct,
 		takeOver: true,
 	},
 }

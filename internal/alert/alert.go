@@ -218,7 +218,9 @@ func reportedSubject(r *dhmc.Report, acct string) string {
 		// The subject must fit a phone: the manager's name without its
 		// explanation in brackets (the body has it whole).
 		manager, _, _ = strings.Cut(manager, " (")
-		return fmt.Sprintf("DHMC %s is managed by %s: left alone (%s)", where(places(r.Results, nil)), manager, acct)
+		// The role a manager owns is part of its setup: the Regions say where.
+		_, regions := places(r.Results, nil)
+		return fmt.Sprintf("DHMC left alone: managed by %s %s of %s", manager, where(false, regions), acct)
 	case same && kind == dhmc.KindRegionUnreachable:
 		return fmt.Sprintf("DHMC cannot be checked %s of %s: access denied", where(places(r.Results, nil)), acct)
 	}

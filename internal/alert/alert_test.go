@@ -411,7 +411,7 @@ func TestComposeBlockedAndReportedFindings(t *testing.T) {
 			"DHMC repair BLOCKED in eu-west-1 of 123456789012: a person must decide", SeverityHigh, OutcomeBlocked,
 			[]string{"Blocked:    role X exists", "Adopt with: RolePath=/", "BLOCKED, nothing written"}},
 		{"another manager's setup is left alone, quietly", report("enforce", managed("eu-west-1"), managed("us-east-1")),
-			"DHMC in 2 Regions is managed by Quick Setup: left alone (123456789012)", SeverityLow, OutcomeReported,
+			"DHMC left alone: managed by Quick Setup in 2 Regions of 123456789012", SeverityLow, OutcomeReported,
 			[]string{"Managed by: Quick Setup", "Adopt with: RoleName=AWS-QuickSetup-SSM-DefaultEC2MgmtRole-{region} RolePath=/"}},
 		{"an unreachable Region", report("enforce", unreachable),
 			"DHMC cannot be checked in ap-east-1 of 123456789012: access denied", SeverityLow, OutcomeReported, nil},
