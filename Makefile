@@ -12,13 +12,42 @@ export GOFLAGS := -buildvcs=false
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
+# --- first run: every long step says what it does and how long it took ---------
+# scripts/step.sh prints a title, a heartbeat while a command is quiet, and the
+# step's duration. `go build -v` lists the packages it compiles (counted, not
+# shown), which is the progress of a first build on an empty cache.
+STEP     := bash scripts/step.sh
+DEMO_BIN := $(BUILD_DIR)/demo
+RIE_PKG  := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
+# Every package but internal/conformance, which runs on its own so that its
+# skips (no moto under make test) are shown.
+TEST_PKGS = $$($(GO) list ./... | grep -v '/internal/conformance$$')
+
 .PHONY: test
 test: ## run the whole Go test suite with the race detector
-	$(GO) test -race -count=1 ./...
+	@$(STEP) --count-packages "Compiling every package with the race detector (the first run fills the build cache)" \
+		$(GO) build -v -race ./...
+	@# the end-to-end tests run aws-lambda-rie built without -race (internal/rie says why)
+	@$(STEP) --count-packages "Compiling aws-lambda-rie, the Lambda Runtime Interface Emulator the end-to-end tests run" \
+		$(GO) build -v -o /dev/null $(RIE_PKG)
+	@$(STEP) "Running the tests (-race; the end-to-end tests first build the bootstrap, from the cache)" \
+		$(GO) test -race -count=1 $(TEST_PKGS)
+	@$(STEP) --only '^(ok|FAIL|---|SKIP)|DHMC_MOTO_ENDPOINT' "internal/conformance (checks against moto; skipped here, run by make conformance)" \
+		$(GO) test -race -count=1 -v ./internal/conformance/
 
 .PHONY: demo
 demo: ## the whole loop locally: emulator + bootstrap under RIE, break DHMC, watch it repaired
-	$(GO) run ./internal/demo
+	@$(STEP) --count-packages "Compiling the demo (the first run downloads modules and fills the build cache)" \
+		$(GO) build -v -o $(DEMO_BIN)/demo ./internal/demo
+	@$(DEMO_BIN)/demo -build-dir $(DEMO_BIN)
+
+EVENT ?=
+STATE ?= drifted
+.PHONY: invoke
+invoke: ## replay one event without Docker: make invoke EVENT=events/schedule.json [STATE=drifted|compliant]
+	@test -n '$(EVENT)' || { echo 'usage: make invoke EVENT=events/<file>.json [STATE=drifted|compliant]' >&2; exit 2; }
+	@$(STEP) --count-packages "Compiling the invoke tool" $(GO) build -v -o $(DEMO_BIN)/invoke ./internal/invoke
+	@$(DEMO_BIN)/invoke -build-dir $(DEMO_BIN) -event '$(EVENT)' -state '$(STATE)'
 
 .PHONY: bench
 bench: ## benchmarks: API calls and latency of sweeps, cold start, binary size, peak memory

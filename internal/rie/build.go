@@ -1,0 +1,251 @@
+package rie
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+)
+
+// RIEPackage is the emulator's main package, pinned by the tool directive in
+// go.mod, so `go build` of it needs nothing beyond the module cache.
+const RIEPackage = "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie"
+
+// BuildOptions say how Build compiles.
+type BuildOptions struct {
+	// Progress, if set, receives a line when each build starts and ends (with
+	// its duration), the module downloads, and a heartbeat every few seconds
+	// while a build runs, so a first build on an empty cache is never silent.
+	Progress io.Writer
+	// Release builds with the settings of the deployed binary (CGO_ENABLED=0,
+	// -trimpath), for measuring what is deployed. Otherwise the function is
+	// built with the calling program's own race and cgo settings and without
+	// -trimpath: -trimpath and a cgo or race difference each change every
+	// compiled package, so matching the caller lets the build reuse the
+	// packages `go run` or `go test` already compiled into the build cache
+	// (a cold `make demo` compiled the SDK twice before). Under `go test
+	// -race` the function thus runs with the race detector too. RIE is never
+	// built with it: RIE has data races of its own (rapidcore's invoke path)
+	// that would fill the logs.
+	Release bool
+}
+
+// heartbeat is how often a running build says it is still running.
+const heartbeat = 5 * time.Second
+
+// Build compiles the emulator and the function package pkg for this host
+// into dir, like the caller (see BuildOptions.Release), quietly.
+func Build(ctx context.Context, moduleRoot, dir, pkg string) (rieBin, bootstrap string, err error) {
+	return BuildWith(ctx, moduleRoot, dir, pkg, BuildOptions{})
+}
+
+// BuildWith compiles the emulator and the function package pkg for this host
+// into dir, both at once, and returns their paths. The function gets the
+// release build's tag and linker flags (-tags lambda.norpc, -s -w). A failed
+// build's error carries the compiler's output.
+func BuildWith(ctx context.Context, moduleRoot, dir, pkg string, o BuildOptions) (rieBin, bootstrap string, err error) {
+	rieBin = filepath.Join(dir, "aws-lambda-rie")
+	bootstrap = filepath.Join(dir, "bootstrap")
+	flags, env := buildSettings(o.Release)
+	p := newProgress(o.Progress)
+	defer p.stop()
+	builds := []*build{
+		{name: "bootstrap", args: goBuildArgs(flags, "-tags", "lambda.norpc", "-ldflags=-s -w", "-o", bootstrap, pkg)},
+		{name: "aws-lambda-rie", args: goBuildArgs(withoutRace(flags), "-o", rieBin, RIEPackage)},
+	}
+	var wg sync.WaitGroup
+	for _, b := range builds {
+		wg.Go(func() { b.err = b.run(ctx, moduleRoot, env, p) })
+	}
+	wg.Wait()
+	for _, b := range builds {
+		if b.err != nil {
+			return "", "", b.err
+		}
+	}
+	return rieBin, bootstrap, nil
+}
+
+func withoutRace(flags []string) []string {
+	var out []string
+	for _, f := range flags {
+		if f != "-race" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func goBuildArgs(head []string, tail ...string) []string {
+	return append(append([]string{"build", "-v"}, head...), tail...)
+}
+
+// buildSettings are the go build flags and environment for a release build
+// or one like the running program.
+func buildSettings(release bool) (flags, env []string) {
+	race, cgo := false, "0"
+	if !release {
+		if bi, ok := debug.ReadBuildInfo(); ok {
+			for _, s := range bi.Settings {
+				switch s.Key {
+				case "-race":
+					race = s.Value == "true"
+				case "CGO_ENABLED":
+					cgo = s.Value
+				}
+			}
+		}
+	}
+	if release {
+		flags = append(flags, "-trimpath")
+	}
+	if race {
+		flags = append(flags, "-race")
+	}
+	return flags, append(os.Environ(), "CGO_ENABLED="+cgo)
+}
+
+type build struct {
+	name string
+	args []string
+	err  error
+}
+
+// pkgLine is a line of `go build -v` output naming a package it compiled.
+var pkgLine = regexp.MustCompile(`^[A-Za-z0-9_.~/-]+$`)
+
+func (b *build) run(ctx context.Context, dir string, env []string, p *progress) error {
+	start := time.Now()
+	p.started(b.name)
+	cmd := exec.CommandContext(ctx, "go", b.args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	out, err := cmd.StderrPipe()
+	if err != nil {
+		return err
+	}
+	cmd.Stdout = cmd.Stderr
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("go %s: %w", strings.Join(b.args, " "), err)
+	}
+	// Everything but the package names is kept for the error.
+	var kept bytes.Buffer
+	s := bufio.NewScanner(out)
+	for s.Scan() {
+		line := s.Text()
+		switch {
+		case pkgLine.MatchString(line):
+			p.compiled(b.name)
+		case strings.HasPrefix(line, "go: downloading "):
+			p.say("   %s", line)
+			fallthrough
+		default:
+			kept.WriteString(line + "\n")
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		p.finished(b.name, time.Since(start), false)
+		return fmt.Errorf("go %s: %w\n%s", strings.Join(b.args, " "), err, kept.String())
+	}
+	p.finished(b.name, time.Since(start), true)
+	return nil
+}
+
+// progress reports on the builds running at once: starts, ends, and a
+// heartbeat with the packages compiled so far.
+type progress struct {
+	w        io.Writer
+	mu       sync.Mutex
+	start    time.Time
+	running  []string
+	packages map[string]int
+	done     chan struct{}
+	once     sync.Once
+}
+
+func newProgress(w io.Writer) *progress {
+	p := &progress{w: w, start: time.Now(), packages: map[string]int{}, done: make(chan struct{})}
+	if w != nil {
+		go p.beat()
+	}
+	return p
+}
+
+func (p *progress) say(format string, a ...any) {
+	if p.w == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, format+"\n", a...)
+}
+
+func (p *progress) started(name string) {
+	p.mu.Lock()
+	p.running = append(p.running, name)
+	p.mu.Unlock()
+	p.say("   building %s…", name)
+}
+
+func (p *progress) compiled(name string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.packages[name]++
+}
+
+func (p *progress) finished(name string, d time.Duration, ok bool) {
+	p.mu.Lock()
+	n := p.packages[name]
+	for i, r := range p.running {
+		if r == name {
+			p.running = append(p.running[:i], p.running[i+1:]...)
+			break
+		}
+	}
+	p.mu.Unlock()
+	word := "built"
+	if !ok {
+		word = "FAILED to build"
+	}
+	p.say("   %s %s in %.1fs (%s)", word, name, d.Seconds(), compiledCount(n))
+}
+
+func compiledCount(n int) string {
+	if n == 0 {
+		return "everything from the build cache"
+	}
+	return fmt.Sprintf("%d packages compiled", n)
+}
+
+func (p *progress) beat() {
+	t := time.NewTicker(heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.done:
+			return
+		case <-t.C:
+		}
+		p.mu.Lock()
+		var parts []string
+		for _, r := range p.running {
+			parts = append(parts, fmt.Sprintf("%s %d", r, p.packages[r]))
+		}
+		elapsed := time.Since(p.start).Round(time.Second)
+		p.mu.Unlock()
+		if len(parts) > 0 {
+			p.say("   … still building after %s (packages compiled so far: %s)", elapsed, strings.Join(parts, ", "))
+		}
+	}
+}
+
+func (p *progress) stop() { p.once.Do(func() { close(p.done) }) }
