@@ -39,7 +39,8 @@ echo 0 >"$state/packages"
 touch "$state/said"
 
 (
-	while sleep "$every"; do
+	# sleep must not hold the output pipe open after the step ends
+	while sleep 1 >/dev/null 2>&1; do
 		now=$(date +%s)
 		quiet=$((now - $(stat -c %Y "$state/said")))
 		if ((quiet >= every)); then
