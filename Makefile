@@ -18,7 +18,6 @@ help: ## list the targets
 # shown), which is the progress of a first build on an empty cache.
 STEP     := bash scripts/step.sh
 DEMO_BIN := $(BUILD_DIR)/demo
-RIE_PKG  := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 # Every package but internal/conformance, which runs on its own so that its
 # skips (no moto under make test) are shown.
 TEST_PKGS = $$($(GO) list ./... | grep -v '/internal/conformance$$')
@@ -27,10 +26,9 @@ TEST_PKGS = $$($(GO) list ./... | grep -v '/internal/conformance$$')
 test: ## run the whole Go test suite with the race detector
 	@$(STEP) --count-packages "Compiling every package with the race detector (the first run fills the build cache)" \
 		$(GO) build -v -race ./...
-	@# the end-to-end tests run aws-lambda-rie built without -race (internal/rie says why)
-	@$(STEP) --count-packages "Compiling aws-lambda-rie, the Lambda Runtime Interface Emulator the end-to-end tests run" \
-		$(GO) build -v -o /dev/null $(RIE_PKG)
-	@$(STEP) "Running the tests (-race; the end-to-end tests first build the bootstrap, from the cache)" \
+	@$(STEP) "Building the bootstrap and aws-lambda-rie as the end-to-end tests do (internal/rie/cmd/riebuild)" \
+		$(GO) run -race ./internal/rie/cmd/riebuild -o $(BUILD_DIR)/e2e
+	@$(STEP) "Running the tests (-race; each end-to-end TestMain builds the same again, from the cache)" \
 		$(GO) test -race -count=1 $(TEST_PKGS)
 	@$(STEP) --only '^(ok|FAIL|---|SKIP)|DHMC_MOTO_ENDPOINT' "internal/conformance (checks against moto; skipped here, run by make conformance)" \
 		$(GO) test -race -count=1 -v ./internal/conformance/
