@@ -28,19 +28,16 @@ var rieBin, bootstrap, eventsDir string
 func TestMain(m *testing.M) {
 	flag.Parse()
 	os.Exit(func() int {
-		dir, err := os.MkdirTemp("", "dhmc-guard-e2e")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
 		root, _ := filepath.Abs("../..")
 		// Benchmarks measure what is deployed, so they get the release
 		// build's settings; tests get their own (the race detector under
-		// make test), which reuses the packages go test already compiled.
+		// make test), which reuses the packages go test already compiled,
+		// and the binaries make test's riebuild step left in SharedDir.
 		release := flag.Lookup("test.bench").Value.String() != ""
+		dir := rie.SharedDir(root, "./functions/guard", release)
 		start := time.Now()
-		fmt.Fprintf(os.Stderr, "e2e: building the bootstrap and aws-lambda-rie (release settings: %t)\n", release)
+		fmt.Fprintf(os.Stderr, "e2e: building the bootstrap and aws-lambda-rie in %s\n", dir)
+		var err error
 		rieBin, bootstrap, err = rie.BuildWith(context.Background(), root, dir, "./functions/guard",
 			rie.BuildOptions{Progress: os.Stderr, Release: release})
 		if err != nil {

@@ -3,6 +3,8 @@
 // own matcher, internal/eventpattern) against moto's EventBridge, and the
 // reconciler's IAM repairs against moto's IAM.
 //
-// The tests need a running moto_server and skip without one; `make
-// conformance` starts it (with-moto.sh) and sets DHMC_MOTO_ENDPOINT.
+// The tests need a running moto_server and skip without one, saying so
+// (make test shows the SKIP lines); `make conformance` starts it
+// (with-moto.sh), sets DHMC_MOTO_ENDPOINT, and sets DHMC_MOTO_REQUIRED so
+// that a missing moto fails there instead of skipping.
 package conformance

@@ -20,14 +20,10 @@ var rieBin, bootstrap, eventsDir string
 
 func TestMain(m *testing.M) {
 	os.Exit(func() int {
-		dir, err := os.MkdirTemp("", "dhmc-guard-invoke")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
 		root, _ := filepath.Abs("../..")
-		rieBin, bootstrap, err = rie.BuildWith(context.Background(), root, dir, "./functions/guard", rie.BuildOptions{Progress: os.Stderr})
+		var err error
+		rieBin, bootstrap, err = rie.BuildWith(context.Background(), root, rie.SharedDir(root, "./functions/guard", false),
+			"./functions/guard", rie.BuildOptions{Progress: os.Stderr})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1

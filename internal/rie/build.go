@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -55,10 +56,23 @@ func Build(ctx context.Context, moduleRoot, dir, pkg string) (rieBin, bootstrap 
 // into dir, both at once, and returns their paths. The function gets the
 // release build's tag and linker flags (-tags lambda.norpc, -s -w). A failed
 // build's error carries the compiler's output.
+//
+// Several processes may build into one dir at once (the test packages of
+// one `go test ./...`): they take turns. An up-to-date binary in dir is not
+// linked again, which is what makes SharedDir worth using.
 func BuildWith(ctx context.Context, moduleRoot, dir, pkg string, o BuildOptions) (rieBin, bootstrap string, err error) {
 	rieBin = filepath.Join(dir, "aws-lambda-rie")
 	bootstrap = filepath.Join(dir, "bootstrap")
-	flags, env := buildSettings(o.Release)
+	flags, cgo := buildSettings(o.Release)
+	env := append(os.Environ(), "CGO_ENABLED="+cgo)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", "", err
+	}
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return "", "", err
+	}
+	defer unlock()
 	p := newProgress(o.Progress)
 	defer p.stop()
 	builds := []*build{
@@ -95,10 +109,48 @@ func goBuildArgs(head []string, tail ...string) []string {
 	return append(append([]string{"build", "-v"}, head...), tail...)
 }
 
-// buildSettings are the go build flags and environment for a release build
-// or one like the running program.
-func buildSettings(release bool) (flags, env []string) {
-	race, cgo := false, "0"
+// SharedDir is where to build pkg for the calling program's settings (or
+// the release settings) so that every test package, the riebuild step of
+// make test and later runs find the same binaries: moduleRoot/build/rie/
+// <settings>/<pkg>. go build does not link again a binary that is up to
+// date, so after the first build a test's TestMain only checks.
+func SharedDir(moduleRoot, pkg string, release bool) string {
+	flags, cgo := buildSettings(release)
+	variant := "host"
+	if release {
+		variant = "release"
+	}
+	if slices.Contains(flags, "-race") {
+		variant += "-race"
+	}
+	if cgo == "1" {
+		variant += "-cgo"
+	}
+	name := strings.NewReplacer("/", "-", ".", "").Replace(strings.Trim(pkg, "./"))
+	return filepath.Join(moduleRoot, "build", "rie", variant, name)
+}
+
+// lockDir takes an exclusive lock on dir (a lock file in it) until unlock.
+func lockDir(dir string) (unlock func(), err error) {
+	f, err := os.OpenFile(filepath.Join(dir, ".build.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("locking %s: %w", dir, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("locking %s: %w", dir, err)
+	}
+	return func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}
+
+// buildSettings are the go build flags and the CGO_ENABLED value for a
+// release build or one like the running program.
+func buildSettings(release bool) (flags []string, cgo string) {
+	race := false
+	cgo = "0"
 	if !release {
 		if bi, ok := debug.ReadBuildInfo(); ok {
 			for _, s := range bi.Settings {
@@ -117,7 +169,7 @@ func buildSettings(release bool) (flags, env []string) {
 	if race {
 		flags = append(flags, "-race")
 	}
-	return flags, append(os.Environ(), "CGO_ENABLED="+cgo)
+	return flags, cgo
 }
 
 type build struct {

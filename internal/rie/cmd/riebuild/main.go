@@ -6,7 +6,7 @@
 // the same call built with the same -race setting, its flags cannot drift
 // from the tests'.
 //
-//	go run -race ./internal/rie/cmd/riebuild [-o build/e2e] [-pkg ./functions/guard] [-release]
+//	go run -race ./internal/rie/cmd/riebuild [-o DIR] [-pkg ./functions/guard] [-release]
 package main
 
 import (
@@ -22,7 +22,7 @@ import (
 )
 
 func main() {
-	out := flag.String("o", "build/e2e", "directory to build into")
+	out := flag.String("o", "", "directory to build into (default: rie.SharedDir, where the tests look)")
 	pkg := flag.String("pkg", "./functions/guard", "the function's main package")
 	release := flag.Bool("release", false, "build with the deployed binary's settings (CGO_ENABLED=0, -trimpath)")
 	flag.Parse()
@@ -36,16 +36,15 @@ func main() {
 }
 
 func run(ctx context.Context, out, pkg string, release bool) error {
-	dir, err := filepath.Abs(out)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
 	root, err := os.Getwd()
 	if err != nil {
 		return err
+	}
+	dir := rie.SharedDir(root, pkg, release)
+	if out != "" {
+		if dir, err = filepath.Abs(out); err != nil {
+			return err
+		}
 	}
 	start := time.Now()
 	rieBin, bootstrap, err := rie.BuildWith(ctx, root, dir, pkg, rie.BuildOptions{Progress: os.Stdout, Release: release})
