@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,6 +79,11 @@ func start(ctx context.Context, o Options) (*Instance, error) {
 		"--runtime-api-address", apiAddr,
 		o.Bootstrap)
 	cmd.Env = o.Env
+	if !slices.ContainsFunc(o.Env, func(kv string) bool { return strings.HasPrefix(kv, "GORACE=") }) {
+		// A race-enabled binary (see BuildOptions) sleeps a second at exit
+		// by default, which every Close would wait for.
+		cmd.Env = append(slices.Clone(o.Env), "GORACE=atexit_sleep_ms=0")
+	}
 	cmd.Stdout, cmd.Stderr = out, out
 	// Its own process group, so Close also ends the bootstrap it spawned.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
