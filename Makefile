@@ -51,6 +51,11 @@ invoke: ## replay one event without Docker: make invoke EVENT=events/schedule.js
 bench: ## benchmarks: API calls and latency of sweeps, cold start, binary size, peak memory
 	$(GO) test -run '^$$' -bench . -benchtime=3x ./internal/reconcile/ ./functions/guard/
 
+.PHONY: bench-check
+bench-check: build ## assert the performance goals: sweep ratios, arm64 binary size, peak memory (ratios and sizes only, best of 3)
+	@$(STEP) --count-packages "Compiling benchcheck" $(GO) build -v -o $(BUILD_DIR)/benchcheck ./internal/benchcheck/cmd/benchcheck
+	@$(BUILD_DIR)/benchcheck -binary $(BUILD_DIR)/arm64/bootstrap
+
 FUZZTIME ?= 30s
 .PHONY: fuzz
 fuzz: ## fuzz the event parser and the ARN reader (FUZZTIME=30s each)
