@@ -24,6 +24,7 @@ TEST_PKGS = $$($(GO) list ./... | grep -v '/internal/conformance$$')
 
 .PHONY: test
 test: ## run the whole Go test suite with the race detector
+	@test "$$($(GO) env CGO_ENABLED)" = 1 || { echo 'make test needs a C compiler (gcc or clang): the race detector needs cgo (Debian/Ubuntu: apt-get install gcc)' >&2; exit 1; }
 	@$(STEP) --count-packages "Compiling every package with the race detector (the first run fills the build cache)" \
 		$(GO) build -v -race ./...
 	@$(STEP) "Building the bootstrap and aws-lambda-rie as the end-to-end tests do (internal/rie/cmd/riebuild)" \
