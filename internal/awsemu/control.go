@@ -37,7 +37,8 @@ func (m Message) Record() MessageRecord {
 	}
 }
 
-// CallRecord is one logged call as the control endpoint writes it.
+// CallRecord is one logged call as the control endpoint writes it: Call with
+// JSON names (same fields, so a field added to Call must be added here).
 type CallRecord struct {
 	Service   string `json:"service"`
 	Operation string `json:"operation"`
@@ -91,10 +92,7 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) bool {
 		calls := s.Calls()
 		recs := make([]CallRecord, 0, len(calls))
 		for _, c := range calls[min(since, len(calls)):] {
-			recs = append(recs, CallRecord{
-				Service: c.Service, Operation: c.Operation, Region: c.Region, Account: c.Account,
-				Caller: c.Caller, Status: c.Status, ErrorCode: c.ErrorCode, Write: c.Write,
-			})
+			recs = append(recs, CallRecord(c))
 		}
 		out = map[string]any{"calls": recs}
 	default:
