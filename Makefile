@@ -53,7 +53,8 @@ bench: ## benchmarks: API calls and latency of sweeps, cold start, binary size, 
 	$(GO) test -run '^$$' -bench . -benchtime=3x ./internal/reconcile/ ./functions/guard/
 
 .PHONY: bench-check
-bench-check: build ## assert the performance goals: sweep ratios, arm64 binary size, peak memory (ratios and sizes only, best of 3)
+bench-check: ## assert the performance goals: sweep ratios, arm64 binary size, peak memory (ratios and sizes only, best of 3)
+	@$(STEP) "Building the release binaries (make build: arm64 and host)" $(MAKE) --no-print-directory build
 	@$(STEP) --count-packages "Compiling benchcheck" $(GO) build -v -o $(BUILD_DIR)/benchcheck ./internal/benchcheck/cmd/benchcheck
 	@$(BUILD_DIR)/benchcheck -binary $(BUILD_DIR)/arm64/bootstrap
 
