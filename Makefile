@@ -12,13 +12,41 @@ export GOFLAGS := -buildvcs=false
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
+# --- first run: every long step says what it does and how long it took ---------
+# scripts/step.sh prints a title, a heartbeat while a command is quiet, and the
+# step's duration. `go build -v` lists the packages it compiles (counted, not
+# shown), which is the progress of a first build on an empty cache.
+STEP     := bash scripts/step.sh
+DEMO_BIN := $(BUILD_DIR)/demo
+# Every package but internal/conformance, which runs on its own so that its
+# skips (no moto under make test) are shown.
+TEST_PKGS = $$($(GO) list ./... | grep -v '/internal/conformance$$')
+
 .PHONY: test
 test: ## run the whole Go test suite with the race detector
-	$(GO) test -race -count=1 ./...
+	@test "$$($(GO) env CGO_ENABLED)" = 1 || { echo 'make test needs a C compiler (gcc or clang): the race detector needs cgo (Debian/Ubuntu: apt-get install gcc)' >&2; exit 1; }
+	@$(STEP) --count-packages "Compiling every package with the race detector (the first run fills the build cache)" \
+		$(GO) build -v -race ./...
+	@$(STEP) "Building the bootstrap and aws-lambda-rie as the end-to-end tests do (internal/rie/cmd/riebuild)" \
+		$(GO) run -race ./internal/rie/cmd/riebuild
+	@$(STEP) "Running the tests (-race; the end-to-end TestMains find those binaries up to date)" \
+		$(GO) test -race -count=1 $(TEST_PKGS)
+	@$(STEP) --only '^(ok|FAIL|--- (SKIP|FAIL)|SKIP)' "internal/conformance (checks against moto: skipped here, make conformance runs them)" \
+		$(GO) test -race -count=1 -v ./internal/conformance/
 
 .PHONY: demo
 demo: ## the whole loop locally: emulator + bootstrap under RIE, break DHMC, watch it repaired
-	$(GO) run ./internal/demo
+	@$(STEP) --count-packages "Compiling the demo (the first run downloads modules and fills the build cache)" \
+		$(GO) build -v -o $(DEMO_BIN)/demo ./internal/demo
+	@$(DEMO_BIN)/demo -build-dir $(DEMO_BIN)
+
+EVENT ?=
+STATE ?= drifted
+.PHONY: invoke
+invoke: ## replay one event without Docker: make invoke EVENT=events/schedule.json [STATE=drifted|compliant]
+	@test -n '$(EVENT)' || { echo 'usage: make invoke EVENT=events/<file>.json [STATE=drifted|compliant]' >&2; exit 2; }
+	@$(STEP) --count-packages "Compiling the invoke tool" $(GO) build -v -o $(DEMO_BIN)/invoke ./internal/invoke
+	@$(DEMO_BIN)/invoke -build-dir $(DEMO_BIN) -event '$(EVENT)' -state '$(STATE)'
 
 # --- Fleet readiness report ------------------------------------------------
 .PHONY: demo-fleet
@@ -29,6 +57,12 @@ demo-fleet: ## the fleet readiness report under RIE on a small seeded fleet: the
 bench: ## benchmarks: API calls and latency of sweeps, cold start, binary size, peak memory
 	$(GO) test -run '^$$' -bench . -benchtime=3x ./internal/reconcile/ ./functions/guard/
 	$(GO) test -run '^$$' -bench . -benchtime=2x ./functions/fleet/
+
+.PHONY: bench-check
+bench-check: ## assert the performance goals: sweep ratios, arm64 binary size, peak memory (ratios and sizes only, best of 3)
+	@$(STEP) "Building the release binaries (make build: arm64 and host)" $(MAKE) --no-print-directory build
+	@$(STEP) --count-packages "Compiling benchcheck" $(GO) build -v -o $(BUILD_DIR)/benchcheck ./internal/benchcheck/cmd/benchcheck
+	@$(BUILD_DIR)/benchcheck -binary $(BUILD_DIR)/arm64/bootstrap
 
 FUZZTIME ?= 30s
 .PHONY: fuzz
@@ -88,7 +122,7 @@ sam-build: $(VENV_STAMP) ## sam build the function (arm64 bootstrap, local Go to
 
 .PHONY: conformance
 conformance: $(VENV_STAMP) ## check event patterns and IAM repairs against moto_server
-	MOTO_SERVER=$(VENV)/bin/moto_server PYTHON=$(VENV)/bin/python \
+	MOTO_SERVER=$(VENV)/bin/moto_server PYTHON=$(VENV)/bin/python DHMC_MOTO_REQUIRED=1 \
 		bash internal/conformance/with-moto.sh $(GO) test -count=1 -run . -v ./internal/conformance/
 
 # --- Organisation rollout (infra/org): service-managed StackSets -----------------

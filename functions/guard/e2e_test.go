@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -26,19 +27,25 @@ import (
 var rieBin, bootstrap, eventsDir string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
 	os.Exit(func() int {
-		dir, err := os.MkdirTemp("", "dhmc-guard-e2e")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
 		root, _ := filepath.Abs("../..")
-		rieBin, bootstrap, err = rie.Build(context.Background(), root, dir, "./functions/guard")
+		// Benchmarks measure what is deployed, so they get the release
+		// build's settings; tests get their own (the race detector under
+		// make test), which reuses the packages go test already compiled,
+		// and the binaries make test's riebuild step left in SharedDir.
+		release := flag.Lookup("test.bench").Value.String() != ""
+		dir := rie.SharedDir(root, "./functions/guard", release)
+		start := time.Now()
+		fmt.Fprintf(os.Stderr, "e2e: building the bootstrap and aws-lambda-rie in %s\n", dir)
+		var err error
+		rieBin, bootstrap, err = rie.BuildWith(context.Background(), root, dir, "./functions/guard",
+			rie.BuildOptions{Progress: os.Stderr, Release: release})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
+		fmt.Fprintf(os.Stderr, "e2e: built in %.1fs\n", time.Since(start).Seconds())
 		eventsDir = filepath.Join(root, "events")
 		return m.Run()
 	}())

@@ -97,7 +97,7 @@ func (s *Server) accountListRegions(req *request) (any, *apiError) {
 func (s *Server) stsGetCallerIdentity(req *request) (any, *apiError) {
 	var x xb
 	x.leaf("Arn", req.caller)
-	x.leaf("UserId", req.akid)
+	x.leaf("UserId", s.userID(req.account, req.caller))
 	x.leaf("Account", req.account)
 	return x.result(), nil
 }

@@ -64,7 +64,7 @@ func TestSTSGetCallerIdentityReportsTheMappedCaller(t *testing.T) {
 	s.SetCaller("AKIDOTHER", "210987654321", "arn:aws:sts::210987654321:assumed-role/Guard/fn")
 	for _, tt := range []struct{ akid, account, arn string }{
 		{"AKIDOTHER", "210987654321", "arn:aws:sts::210987654321:assumed-role/Guard/fn"},
-		{"AKIDX", awsemu.DefaultAccount, "arn:aws:iam::123456789012:user/AKIDX"},
+		{"AKIDX", awsemu.DefaultAccount, "arn:aws:iam::123456789012:user/" + awsemu.DefaultUserName},
 	} {
 		out, err := sts.NewFromConfig(cfg(s, "eu-west-1", tt.akid)).GetCallerIdentity(t.Context(), &sts.GetCallerIdentityInput{})
 		if err != nil {

@@ -194,7 +194,7 @@ func TestUnknownOperationsAreErrors(t *testing.T) {
 	if apiCode(err) != "InvalidAction" {
 		t.Errorf("iam: err = %v", err)
 	}
-	_, err = cl.sns.ListTopics(t.Context(), &sns.ListTopicsInput{})
+	_, err = cl.sns.ListPlatformApplications(t.Context(), &sns.ListPlatformApplicationsInput{})
 	if apiCode(err) != "InvalidAction" {
 		t.Errorf("sns: err = %v", err)
 	}

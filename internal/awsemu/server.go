@@ -127,7 +127,7 @@ func StartTest(tb testing.TB) *Server {
 
 // SetCaller maps an access key ID to an account and a caller ARN (what
 // GetCallerIdentity returns and what SSM records as LastModifiedUser).
-// Unmapped keys belong to DefaultAccount as arn:aws:iam::<acct>:user/<akid>.
+// Unmapped keys belong to DefaultAccount's user DefaultUserName.
 func (s *Server) SetCaller(accessKeyID, account, callerARN string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -140,10 +140,7 @@ func (s *Server) identityFor(akid, region string) identity {
 	if id, ok := s.callers[akid]; ok {
 		return id
 	}
-	return identity{
-		account: DefaultAccount,
-		arn:     fmt.Sprintf("arn:%s:iam::%s:user/%s", partitionOf(region), DefaultAccount, akid),
-	}
+	return defaultIdentity(region)
 }
 
 // request is one decoded call, whatever its protocol.
@@ -174,6 +171,9 @@ var credentialRE = regexp.MustCompile(`Credential=([^/,\s]+)/(\d{8})/([^/,\s]+)/
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.serveControl(w, r) { // the emulator's own read-outs (control.go)
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	req := &request{r: r, body: body, id: newRequestID()}
 	req.protocol = guessProtocol(r)

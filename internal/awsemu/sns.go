@@ -12,6 +12,7 @@ var snsOps = map[string]handler{
 	"CreateTopic": {write: true, fn: (*Server).snsCreateTopic},
 	"Publish":     {write: true, fn: (*Server).snsPublish},
 	"Subscribe":   {write: true, fn: (*Server).snsSubscribe},
+	"ListTopics":  {fn: (*Server).snsListTopics},
 }
 
 const (
@@ -22,7 +23,7 @@ const (
 
 var (
 	topicNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
-	subjectRE   = regexp.MustCompile(`^[\x20-\x7E]+$`)
+	subjectRE   = regexp.MustCompile(snsSubjectPattern)
 )
 
 func snsInvalid(what string) *apiError {

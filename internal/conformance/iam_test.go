@@ -148,6 +148,7 @@ func sameJSON(a, b string) bool {
 }
 
 func TestReconcilerRepairsTheRoleInMoto(t *testing.T) {
+	requireMoto(t)
 	tests := []struct {
 		name      string
 		breakRole func(ctx context.Context, c *iam.Client, role string) error

@@ -23,7 +23,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
-	"github.com/dhmc-guard/dhmc-guard/internal/alert"
 	"github.com/dhmc-guard/dhmc-guard/internal/awsemu"
 	"github.com/dhmc-guard/dhmc-guard/internal/dhmc"
 	"github.com/dhmc-guard/dhmc-guard/internal/rie"
@@ -41,11 +40,14 @@ func main() {
 		fmt.Fprintf(os.Stderr, "\nDEMO FAILED: %v\n", err)
 		os.Exit(1)
 	}
-	fmt.Println("\nThe loop closed: drift was detected, repaired, reported, and the account is compliant again.")
+	fmt.Printf("\nThe loop closed in %.1fs: drift was detected, repaired, reported, and the account is compliant again.\n", time.Since(started).Seconds())
 }
 
+// started is when the demo began; every step says how far in it starts.
+var started = time.Now()
+
 func step(format string, a ...any) {
-	fmt.Printf("\n== "+format+"\n", a...)
+	fmt.Printf("\n== [%4.1fs] "+format+"\n", append([]any{time.Since(started).Seconds()}, a...)...)
 }
 
 func run(ctx context.Context, buildDir string, verbose bool) error {
@@ -55,7 +57,7 @@ func run(ctx context.Context, buildDir string, verbose bool) error {
 	}
 	events := filepath.Join(root, "events")
 
-	step("Building the function (bootstrap, -tags lambda.norpc) and the Lambda Runtime Interface Emulator")
+	step("Building the function (bootstrap, -tags lambda.norpc) and the Lambda Runtime Interface Emulator, at once")
 	dir, err := filepath.Abs(buildDir)
 	if err != nil {
 		return err
@@ -63,11 +65,12 @@ func run(ctx context.Context, buildDir string, verbose bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	rieBin, bootstrap, err := rie.Build(ctx, root, dir, "./functions/guard")
+	buildStart := time.Now()
+	rieBin, bootstrap, err := rie.BuildWith(ctx, root, dir, "./functions/guard", rie.BuildOptions{Progress: os.Stdout})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("   %s\n   %s\n", bootstrap, rieBin)
+	fmt.Printf("   %s\n   %s\n   (built in %.1fs)\n", bootstrap, rieBin, time.Since(buildStart).Seconds())
 
 	emu := awsemu.New()
 	if err := emu.Start("127.0.0.1:0"); err != nil {
@@ -128,9 +131,8 @@ func run(ctx context.Context, buildDir string, verbose bool) error {
 	msgs := emu.Messages()
 	step("What on-call received: %d SNS message(s) on %s", len(msgs), sb.TopicARN)
 	for i, m := range msgs {
-		body, _, _ := strings.Cut(m.Body, alert.JSONMarker)
-		fmt.Printf("\n--- message %d  [severity=%s outcome=%s account=%s]\nSubject: %s\n\n%s\n   (the body ends with the full report as JSON, not shown here)\n",
-			i+1, m.Attributes["severity"], m.Attributes["outcome"], m.Attributes["account"], m.Subject, strings.TrimSpace(body))
+		fmt.Printf("\n--- message %d\n", i+1)
+		sandbox.WriteAlert(os.Stdout, m)
 	}
 	if len(msgs) == 0 {
 		return errors.New("no alert was published for the repairs")
@@ -192,19 +194,7 @@ func invoke(ctx context.Context, sb *sandbox.Sandbox, path string) (*dhmc.Report
 		fmt.Printf("   %s\n", status)
 		return &dhmc.Report{}, nil
 	}
-	fmt.Printf("   mode %s, Regions %s, role checked %t: %d finding(s), %d reads, %d writes, %d ms\n",
-		rep.Mode, strings.Join(rep.Regions, ","), rep.RoleChecked, len(rep.Results), rep.Reads, rep.Writes, rep.DurationMs)
-	for _, x := range rep.Results {
-		where := x.Region
-		if where == "" {
-			where = "role"
-		}
-		line := fmt.Sprintf("   - [%s] %s: %s → %s (%s)", where, x.Kind, orNone(x.Observed), x.Desired, x.Outcome)
-		if x.Error != "" {
-			line += ": " + x.Error
-		}
-		fmt.Println(line)
-	}
+	sandbox.WriteReport(os.Stdout, rep)
 	return rep, nil
 }
 
@@ -221,11 +211,4 @@ func showDrift(emu *awsemu.Server) error {
 		fmt.Printf("   drift: %s\n", b)
 	}
 	return nil
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "(none)"
-	}
-	return s
 }

@@ -17,36 +17,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 )
-
-// RIEPackage is the emulator's main package, pinned by the tool directive in
-// go.mod, so `go build` of it needs nothing beyond the module cache.
-const RIEPackage = "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie"
-
-// Build compiles the emulator and the function package pkg (for this host,
-// with the flags the arm64 release build uses) into dir and returns their paths.
-func Build(ctx context.Context, moduleRoot, dir, pkg string) (rieBin, bootstrap string, err error) {
-	rieBin = filepath.Join(dir, "aws-lambda-rie")
-	bootstrap = filepath.Join(dir, "bootstrap")
-	builds := [][]string{
-		{"build", "-o", rieBin, RIEPackage},
-		{"build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", bootstrap, pkg},
-	}
-	for _, args := range builds {
-		cmd := exec.CommandContext(ctx, "go", args...)
-		cmd.Dir = moduleRoot
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return "", "", fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	return rieBin, bootstrap, nil
-}
 
 // Options say what to run.
 type Options struct {
@@ -102,6 +79,11 @@ func start(ctx context.Context, o Options) (*Instance, error) {
 		"--runtime-api-address", apiAddr,
 		o.Bootstrap)
 	cmd.Env = o.Env
+	if !slices.ContainsFunc(o.Env, func(kv string) bool { return strings.HasPrefix(kv, "GORACE=") }) {
+		// A race-enabled binary (see BuildOptions) sleeps a second at exit
+		// by default, which every Close would wait for.
+		cmd.Env = append(slices.Clone(o.Env), "GORACE=atexit_sleep_ms=0")
+	}
 	cmd.Stdout, cmd.Stderr = out, out
 	// Its own process group, so Close also ends the bootstrap it spawned.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -1,9 +1,11 @@
 package rie_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dhmc-guard/dhmc-guard/internal/rie"
@@ -55,5 +57,25 @@ func TestInstanceInvokesTheBootstrapUnderRIE(t *testing.T) {
 	}
 	if rss, err := in.BootstrapPeakRSS(); err != nil || rss < 1<<20 {
 		t.Errorf("peak RSS = %d %v, want the live process's VmHWM", rss, err)
+	}
+}
+
+func TestBuildReportsProgressAndReturnsCompilerErrors(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var progress bytes.Buffer
+	_, _, err = rie.BuildWith(t.Context(), root, t.TempDir(), "./internal/rie/testdata/broken", rie.BuildOptions{Progress: &progress})
+	if err == nil {
+		t.Fatal("a package that does not compile built")
+	}
+	if !strings.Contains(err.Error(), "cannot use") || !strings.Contains(err.Error(), "broken") {
+		t.Errorf("error does not carry the compiler's message:\n%v", err)
+	}
+	for _, want := range []string{"building bootstrap", "FAILED to build bootstrap", "built aws-lambda-rie in "} {
+		if !strings.Contains(progress.String(), want) {
+			t.Errorf("progress lacks %q:\n%s", want, progress.String())
+		}
 	}
 }

@@ -6,6 +6,7 @@
 package sandbox
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -83,10 +84,18 @@ type Options struct {
 	Env []string
 	// Log receives what RIE and the function print.
 	Log io.Writer
+	// State names the account's starting state (see States); empty is
+	// StateCompliant.
+	State string
 }
 
-// Start seeds emu and starts the function against it.
+// Start seeds emu, starts the function against it, and puts the account in
+// the state o.State names.
 func Start(ctx context.Context, emu *awsemu.Server, o Options) (*Sandbox, error) {
+	state, err := LookupState(cmp.Or(o.State, StateCompliant))
+	if err != nil {
+		return nil, err
+	}
 	topic := Seed(emu)
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),
@@ -104,12 +113,19 @@ func Start(ctx context.Context, emu *awsemu.Server, o Options) (*Sandbox, error)
 		"DHMC_FUNCTION_ROLE_ARN=" + FunctionRoleARN,
 		"DHMC_REGIONS=" + strings.Join(Regions, ","),
 	}
-	env = mergeEnv(env, o.Env)
+	env = mergeEnv(mergeEnv(env, state.Env), o.Env)
 	fn, err := rie.Start(ctx, rie.Options{RIE: o.RIE, Bootstrap: o.Bootstrap, Env: env, Log: o.Log})
 	if err != nil {
 		return nil, err
 	}
-	return &Sandbox{Emu: emu, Fn: fn, TopicARN: topic}, nil
+	sb := &Sandbox{Emu: emu, Fn: fn, TopicARN: topic}
+	if state.Apply != nil {
+		if err := state.Apply(ctx, sb); err != nil {
+			sb.Close()
+			return nil, fmt.Errorf("putting the account in state %s: %w", state.Name, err)
+		}
+	}
+	return sb, nil
 }
 
 // Close stops the function (the emulator belongs to the caller).
