@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
@@ -18,7 +19,8 @@ import (
 
 // Setup is one real-world DHMC setup.
 type Setup struct {
-	Name string
+	Name        string
+	Description string
 	// Apply turns a seeded (compliant) emulator into the setup.
 	Apply func(ctx context.Context, sb *Sandbox) error
 	// Adopt is the function environment that adopts the setup as it is.
@@ -33,7 +35,8 @@ func QuickSetupRole(region string) string { return "AWS-QuickSetup-SSM-DefaultEC
 // Setups are the setups the guard must recognise rather than fight.
 var Setups = []Setup{
 	{
-		Name: "path-root",
+		Name:        "path-root",
+		Description: "the DHMC role at path / (the setting holds its bare name), as hand-made setups have it",
 		// AWS's sample template and many hand-made setups put the role at "/":
 		// the setting then holds the bare name.
 		Apply: func(_ context.Context, sb *Sandbox) error {
@@ -46,7 +49,8 @@ var Setups = []Setup{
 		Adopt: []string{"DHMC_ROLE_PATH=/"},
 	},
 	{
-		Name: "quick-setup",
+		Name:        "quick-setup",
+		Description: "Quick Setup's DHMC: a role AWS-QuickSetup-SSM-DefaultEC2MgmtRole-<region> per Region",
 		// Quick Setup's DHMC type: one role per Region, re-applied by its
 		// State Manager association.
 		Apply: func(_ context.Context, sb *Sandbox) error {
@@ -61,7 +65,8 @@ var Setups = []Setup{
 		Manager: "Quick Setup",
 	},
 	{
-		Name: "service-managed",
+		Name:        "service-managed",
+		Description: "RegisterDefaultHostManagementConfiguration SERVICE_MANAGED in every Region: the role in IAM's reserved path",
 		// RegisterDefaultHostManagementConfiguration, SERVICE_MANAGED, in
 		// every Region: SSM creates its role in IAM's reserved path.
 		Apply: func(ctx context.Context, sb *Sandbox) error {
@@ -80,7 +85,8 @@ var Setups = []Setup{
 		Manager: "SSM service-managed registration (RegisterDefaultHostManagementConfiguration, SERVICE_MANAGED)",
 	},
 	{
-		Name: "cloudformation",
+		Name:        "cloudformation",
+		Description: "a CloudFormation stack dhmc-baseline created the role every Region names",
 		// A stack (AWS::IAM::Role + AWS::SSM::DefaultHostManagementConfiguration)
 		// in the home Region, whose role every Region's setting names.
 		// CloudFormation does not tag IAM roles: only the stack knows its role.
@@ -97,7 +103,8 @@ var Setups = []Setup{
 		Manager: "CloudFormation stack dhmc-baseline",
 	},
 	{
-		Name: "aws-sample",
+		Name:        "aws-sample",
+		Description: "AWS's sample template: a role AWSSystemsManagerDefaultEC2InstanceManagementRole-<region> per Region at /",
 		// aws-samples/aws-systems-manager-default-host-management-configuration:
 		// a role per Region at "/", set by a State Manager association.
 		Apply: func(_ context.Context, sb *Sandbox) error {
@@ -137,5 +144,12 @@ func putDHMCRole(emu *awsemu.Server, name, path string, tags map[string]string) 
 func setAll(emu *awsemu.Server, value string) {
 	for _, r := range Regions {
 		emu.SetSetting(Account, r, value)
+	}
+}
+
+// The setups are sandbox states too: `make invoke STATE=quick-setup`.
+func init() {
+	for _, s := range Setups {
+		states = append(states, State{Name: s.Name, Description: s.Description + " (adopt with " + strings.Join(s.Adopt, " ") + ")", Apply: s.Apply})
 	}
 }
