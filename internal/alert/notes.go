@@ -137,7 +137,8 @@ func writeTiming(b *strings.Builder, r *dhmc.Report, x dhmc.Result) {
 func roundDuration(d time.Duration) string {
 	switch {
 	case d < time.Second:
-		return d.Round(time.Millisecond).String()
+		// Event times have whole seconds: finer would be made up.
+		return "under a second"
 	case d < time.Hour:
 		return d.Round(time.Second).String()
 	}

@@ -104,6 +104,7 @@ func run(ctx context.Context, buildDir string, verbose bool) error {
 	}
 
 	step("Breaking DHMC as %s: detach the managed policy, reset the setting in eu-west-1", sandbox.UserARN)
+	brokeAt := time.Now()
 	if _, err := sb.UserIAM().DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{
 		RoleName: aws.String(d.RoleName), PolicyArn: aws.String(d.ManagedPolicyARN()),
 	}); err != nil {
@@ -119,12 +120,14 @@ func run(ctx context.Context, buildDir string, verbose bool) error {
 	}
 
 	emu.ResetCalls()
-	step("CloudTrail delivers ResetServiceSetting (events/ssm-reset-service-setting.json): reconcile eu-west-1")
-	if _, err := invoke(ctx, sb, filepath.Join(events, "ssm-reset-service-setting.json")); err != nil {
+	// CloudTrail's records of alice's two calls: the samples, retold with
+	// her identity and the time she made them.
+	step("CloudTrail delivers alice's ResetServiceSetting (events/ssm-reset-service-setting.json): reconcile eu-west-1")
+	if _, err := invokeRetold(ctx, sb, filepath.Join(events, "ssm-reset-service-setting.json"), brokeAt); err != nil {
 		return err
 	}
-	step("CloudTrail delivers DetachRolePolicy (events/iam-detach-role-policy.json): reconcile the role, verify every Region")
-	if _, err := invoke(ctx, sb, filepath.Join(events, "iam-detach-role-policy.json")); err != nil {
+	step("CloudTrail delivers alice's DetachRolePolicy (events/iam-detach-role-policy.json): reconcile the role, verify every Region")
+	if _, err := invokeRetold(ctx, sb, filepath.Join(events, "iam-detach-role-policy.json"), brokeAt); err != nil {
 		return err
 	}
 
@@ -177,12 +180,25 @@ func run(ctx context.Context, buildDir string, verbose bool) error {
 	return nil
 }
 
-// invoke runs one event and prints the report's essentials.
-func invoke(ctx context.Context, sb *sandbox.Sandbox, path string) (*dhmc.Report, error) {
-	res, err := sb.InvokeFile(ctx, path)
+// invokeRetold delivers a sample CloudTrail event as the record of
+// alice's change at at.
+func invokeRetold(ctx context.Context, sb *sandbox.Sandbox, path string, at time.Time) (*dhmc.Report, error) {
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	if raw, err = sandbox.Retell(raw, at); err != nil {
+		return nil, err
+	}
+	return show(sb.Fn.Invoke(ctx, raw))
+}
+
+// invoke runs one event and prints the report's essentials.
+func invoke(ctx context.Context, sb *sandbox.Sandbox, path string) (*dhmc.Report, error) {
+	return show(sb.InvokeFile(ctx, path))
+}
+
+func show(res rie.Result, err error) (*dhmc.Report, error) {
 	if err := res.Err(); err != nil {
 		return nil, err
 	}
