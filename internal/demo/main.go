@@ -198,7 +198,11 @@ func invoke(ctx context.Context, sb *sandbox.Sandbox, path string) (*dhmc.Report
 	return show(sb.InvokeFile(ctx, path))
 }
 
+// show prints an invocation's report; it fails on a failed invocation.
 func show(res rie.Result, err error) (*dhmc.Report, error) {
+	if err != nil {
+		return nil, err
+	}
 	if err := res.Err(); err != nil {
 		return nil, err
 	}

@@ -136,9 +136,7 @@ func repairedTrust(allows []keptAllow, denies []map[string]any, d Desired, narro
 		}
 		stmts = append(stmts, ssmStatement(conds))
 	}
-	for _, dn := range denies {
-		stmts = append(stmts, dn)
-	}
+	stmts = append(stmts, denies...)
 	b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": stmts})
 	if err != nil {
 		return "", fmt.Errorf("writing repaired trust policy: %w", err)
