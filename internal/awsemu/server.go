@@ -1,7 +1,8 @@
 // Package awsemu is a small, in-memory emulator of the AWS APIs dhmc-guard
 // calls: SSM service settings (JSON 1.1), IAM roles (Query/XML), SNS topics
-// (Query/XML), account:ListRegions (REST-JSON), sts:GetCallerIdentity and the
-// DynamoDB subset the run ledger uses (JSON 1.0, see dynamodb.go).
+// (Query/XML), account:ListRegions (REST-JSON), sts:GetCallerIdentity, the
+// DynamoDB subset the run ledger uses (JSON 1.0, see dynamodb.go) and SQS
+// standard queues (JSON 1.0, see sqs.go).
 //
 // One http.Handler serves every service. The service and the Region are taken
 // from the SigV4 credential scope of each request
@@ -51,6 +52,7 @@ type Server struct {
 	// dangling are setting writes that named a role that did not exist.
 	dangling []string
 	dynamo   map[ddbTableKey]*ddbTable // DynamoDB tables (dynamodb.go)
+	sqs      map[sqsQueueKey]*sqsQueue // SQS queues (sqs.go)
 
 	ln  net.Listener
 	srv *http.Server
@@ -228,6 +230,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.dispatch(w, req, stsOps)
 	case "dynamodb":
 		s.serveDynamoDB(w, req)
+	case "sqs":
+		s.serveSQS(w, req)
 	case "account":
 		req.protocol = protoREST
 		if r.Method == http.MethodPost && r.URL.Path == "/listRegions" {
