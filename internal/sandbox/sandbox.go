@@ -85,9 +85,15 @@ type Options struct {
 	Log io.Writer
 }
 
-// Start seeds emu and starts the function against it.
+// Start seeds emu, creates the stack (CreateStack) and starts the function
+// against it. An Env entry such as "DHMC_LEDGER_TABLE=" runs the function
+// without the ledger (or the failure queue).
 func Start(ctx context.Context, emu *awsemu.Server, o Options) (*Sandbox, error) {
 	topic := Seed(emu)
+	stack, err := CreateStack(ctx, emu)
+	if err != nil {
+		return nil, err
+	}
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + os.TempDir(),
@@ -104,7 +110,7 @@ func Start(ctx context.Context, emu *awsemu.Server, o Options) (*Sandbox, error)
 		"DHMC_FUNCTION_ROLE_ARN=" + FunctionRoleARN,
 		"DHMC_REGIONS=" + strings.Join(Regions, ","),
 	}
-	env = mergeEnv(env, o.Env)
+	env = mergeEnv(append(env, stack.Env()...), o.Env)
 	fn, err := rie.Start(ctx, rie.Options{RIE: o.RIE, Bootstrap: o.Bootstrap, Env: env, Log: o.Log})
 	if err != nil {
 		return nil, err
