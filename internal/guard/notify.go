@@ -53,7 +53,7 @@ func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report) 
 		Policy:  h.Policy,
 	}
 	var msg alert.Message
-	lctx, cancel := h.publishContext(ctx)
+	lctx, cancel := h.ledgerContext(ctx)
 	out, err := h.Ledger.Decide(lctx, in, func(d ledger.Decisions) *ledger.Alert {
 		if !d.Send() {
 			return nil
@@ -149,15 +149,20 @@ func (h *Handler) flushOutbox(runCtx, ctx context.Context, log *slog.Logger) led
 	if h.Ledger == nil {
 		return ledger.Outbox{}
 	}
-	box, err := h.Ledger.Undelivered(runCtx)
+	// The ledger fails open: a slow one may not take the run's time.
+	bctx, cancel := h.ledgerContext(runCtx)
+	box, err := h.Ledger.Undelivered(bctx)
+	cancel()
 	if err != nil {
 		log.WarnContext(ctx, "ledger unavailable: not re-sending undelivered alerts this run", "error", err)
 		return ledger.Outbox{}
 	}
 	now := h.now()
+	// Re-sending is the run's work: it takes the run's time, not the
+	// reserve this run's own alert needs.
 	for _, a := range box.Alerts {
 		m := alert.Message{Subject: a.Subject, Body: a.Body, Severity: a.Severity, Attributes: redelivered(a.Attributes)}
-		pctx, cancel := h.publishContext(ctx)
+		pctx, cancel := h.publishContext(runCtx)
 		id, err := alert.SendID(pctx, h.Publisher, h.TopicARN, m)
 		if err == nil {
 			h.alertMetric(ctx, log, true, a.Severity)
@@ -186,7 +191,7 @@ func (h *Handler) flushOutbox(runCtx, ctx context.Context, log *slog.Logger) led
 	if !ok {
 		return box
 	}
-	pctx, cancel := h.publishContext(ctx)
+	pctx, cancel := h.publishContext(runCtx)
 	defer cancel()
 	if _, err := alert.SendID(pctx, h.Publisher, h.TopicARN, m); err != nil {
 		// The digests stay pending: the next run tries again.
@@ -211,14 +216,15 @@ func redelivered(attrs map[string]string) map[string]string {
 	return out
 }
 
-// record writes the run to the ledger when it found something or failed.
-func (h *Handler) record(runCtx context.Context, log *slog.Logger, r *dhmc.Report) {
+// record writes the run to the ledger when it found something or failed,
+// in what is left of the invocation once the alert is out.
+func (h *Handler) record(ctx context.Context, log *slog.Logger, r *dhmc.Report) {
 	if h.Ledger == nil || (!r.Drifted() && !r.Failed() && r.Cause.ErrorCode == "") {
 		return
 	}
-	ctx, cancel := h.publishContext(runCtx)
+	rctx, cancel := h.publishContext(ctx)
 	defer cancel()
-	if _, err := h.Ledger.RecordRun(ctx, r, h.now()); err != nil {
+	if _, err := h.Ledger.RecordRun(rctx, r, h.now()); err != nil {
 		log.WarnContext(ctx, "recording the run in the ledger", "error", err)
 	}
 }
