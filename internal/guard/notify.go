@@ -58,7 +58,7 @@ func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report) 
 		if !d.Send() {
 			return nil
 		}
-		m, ok := alert.ComposeWith(r, notesOf(d))
+		m, ok := alert.ComposeWith(r, notesOf(d, now))
 		if !ok {
 			return nil
 		}
@@ -86,7 +86,7 @@ func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report) 
 }
 
 // notesOf turns the window decisions into what the message says.
-func notesOf(d ledger.Decisions) alert.Notes {
+func notesOf(d ledger.Decisions, now time.Time) alert.Notes {
 	n := alert.Notes{LedgerUnavailable: !d.Available}
 	for _, g := range d.Groups {
 		if !g.Send {
@@ -97,7 +97,10 @@ func notesOf(d ledger.Decisions) alert.Notes {
 			n.Digests = append(n.Digests, digestNote(*g.Digest))
 		}
 		if g.Flap != nil {
-			f := alert.FlapNote{Item: g.Flap.Item, Kind: g.Flap.Kind, LikelyCause: g.Flap.LikelyCause}
+			f := alert.FlapNote{
+				Item: g.Flap.Item, Kind: g.Flap.Kind, LikelyCause: g.Flap.LikelyCause,
+				HeldBack: d.Backoff(g.Flap.Item, g.Flap.Kind, now),
+			}
 			for _, rp := range g.Flap.Repairs {
 				f.Repairs = append(f.Repairs, alert.Repair{Actor: rp.Actor, At: rp.At})
 			}
