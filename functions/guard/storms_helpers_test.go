@@ -178,3 +178,35 @@ type resultOf struct {
 
 // timedOut reports whether RIE stopped the function at its timeout.
 func (r resultOf) timedOut() bool { return strings.Contains(string(r.Payload), "Task timed out") }
+
+// eventually polls cond for up to 2 s: the function's output reaches the
+// log through a pipe, a little after the invocation returns.
+func eventually(cond func() bool) bool {
+	deadline := time.Now().Add(2 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return true
+}
+
+// lastRun is the last "run finished" log line and its report.
+func lastRun(t *testing.T, sb *sandbox.Sandbox) (map[string]any, *dhmc.Report) {
+	t.Helper()
+	lines := logged(sb, "run finished")
+	if len(lines) == 0 {
+		return nil, nil
+	}
+	last := lines[len(lines)-1]
+	if last["report"] == nil {
+		return last, nil
+	}
+	raw, _ := json.Marshal(last["report"])
+	var rep dhmc.Report
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatalf("logged report %s: %v", raw, err)
+	}
+	return last, &rep
+}

@@ -82,3 +82,77 @@ func TestAFlapEscalationSaysTheItemIsHeldBack(t *testing.T) {
 		})
 	}
 }
+
+// countSubjects counts the messages whose subject starts with prefix.
+func countSubjects(msgs []awsemu.Message, prefix string) int {
+	n := 0
+	for _, m := range msgs {
+		if strings.HasPrefix(m.Subject, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// The same drift 30 times within an hour (one every two minutes), then the
+// hourly sweeps: the first alert, one escalation, and one digest when the
+// window closes, counting the 27 repeats in between. Never one each.
+func TestThirtyRepeatsThenTheWindowClosesWithOneDigest(t *testing.T) {
+	h, emu := newLedgerHandler(t, ledger.Policy{})
+	c := &clock{now: time.Now()}
+	h.Now = c.Now
+	user := userIAM(emu)
+	for i := range 30 {
+		detach(t, user)
+		if _, err := h.Handle(t.Context(), eventAt(t, "iam-detach-role-policy.json", i, c.now)); err != nil {
+			t.Fatal(err)
+		}
+		c.now = c.now.Add(2 * time.Minute)
+	}
+	if n := len(emu.Messages()); n != 2 {
+		t.Fatalf("within the hour: %d messages, want the first and the escalation", n)
+	}
+	// Sweeps every 30 minutes until two hours after the last repeat.
+	for range 4 {
+		c.now = c.now.Add(30 * time.Minute)
+		if _, err := h.Handle(t.Context(), event(t, "schedule.json")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs := emu.Messages()
+	t.Logf("30 repeats, then the window closes: %d messages", len(msgs))
+	if len(msgs) != 3 || countSubjects(msgs, "DHMC digest") != 1 {
+		t.Fatalf("messages %d, want first, escalation and one digest", len(msgs))
+	}
+	if d := msgs[2].Body; !strings.Contains(d, "27 more since") {
+		t.Errorf("the digest does not count the 27 repeats:\n%s", d)
+	}
+}
+
+// 100 denied attempts by one actor in 50 minutes, then the sweeps: one
+// alert, and one digest of the other 99 when the window closes.
+func TestAHundredDeniedAttemptsThenTheWindowClosesWithOneDigest(t *testing.T) {
+	h, emu := newLedgerHandler(t, ledger.Policy{})
+	c := &clock{now: time.Now()}
+	h.Now = c.Now
+	for i := range 100 {
+		if _, err := h.Handle(t.Context(), eventAt(t, "denied-detach-role-policy.json", i, c.now)); err != nil {
+			t.Fatal(err)
+		}
+		c.now = c.now.Add(30 * time.Second)
+	}
+	for range 3 {
+		c.now = c.now.Add(30 * time.Minute)
+		if _, err := h.Handle(t.Context(), event(t, "schedule.json")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs := emu.Messages()
+	t.Logf("100 denied attempts, then the window closes: %d messages", len(msgs))
+	if len(msgs) != 2 || countSubjects(msgs, "DHMC digest") != 1 {
+		t.Fatalf("messages %d, want the alert and one digest", len(msgs))
+	}
+	if d := msgs[1].Body; !strings.Contains(d, "99 more since") {
+		t.Errorf("the digest does not count the 99 repeats:\n%s", d)
+	}
+}
