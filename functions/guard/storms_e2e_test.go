@@ -125,7 +125,9 @@ func TestAFailurePersistingOverTheAsyncRetriesIsOneMessage(t *testing.T) {
 	if len(msgs) != 1 || msgs[0].Attributes["severity"] != "high" || msgs[0].Attributes["outcome"] != "failed" {
 		t.Fatalf("messages %q %v, want one high failure alert", subjects(msgs), attrsOf(msgs))
 	}
-	if tries := emu.CountCalls(func(c awsemu.Call) bool { return c.Operation == "AttachRolePolicy" && c.Caller == sandbox.FunctionCaller }); tries != 3 {
+	if tries := emu.CountCalls(func(c awsemu.Call) bool {
+		return c.Operation == "AttachRolePolicy" && c.Caller == sandbox.FunctionCaller
+	}); tries != 3 {
 		t.Errorf("repair attempts = %d, want one per delivery", tries)
 	}
 }
