@@ -210,3 +210,40 @@ func TestAFlappingItemEscalatesOnceAndWithBackoffIsReportedNotRepaired(t *testin
 		t.Errorf("ledger recorded %d runs, want 4 (the held-back one too)", runs)
 	}
 }
+
+// TestARedeliveryThatRepairsANewDriftCountsIt: the event's first delivery
+// repairs and alerts; the user drifts the item again; a redelivery of the
+// first event (an async retry) repairs that new drift before its own event
+// arrives, which then finds nothing. The second repair is not a second
+// message within the window, but it is not lost either: it counts towards
+// the digest and towards flapping, as any repeat does.
+func TestARedeliveryThatRepairsANewDriftCountsIt(t *testing.T) {
+	sb, emu := start(t)
+	detachManaged(t, sb)
+	first := freshEvent(t, "iam-detach-role-policy.json", nil)
+	if res, _ := invokeTimed(t, sb, first); res.ErrorType != "" {
+		t.Fatal(res.ErrorMessage)
+	}
+	detachManaged(t, sb)
+	second := freshEvent(t, "iam-detach-role-policy.json", nil)
+	for _, ev := range [][]byte{first, second} {
+		if res, _ := invokeTimed(t, sb, ev); res.ErrorType != "" {
+			t.Fatal(res.ErrorMessage)
+		}
+	}
+	if w := sandbox.Writes(emu, sandbox.FunctionCaller); w != 2 {
+		t.Fatalf("writes = %d, want the 2 repairs", w)
+	}
+	if n := len(emu.Messages()); n != 1 {
+		t.Errorf("messages = %d, want 1 within the window", n)
+	}
+	counted := false
+	for _, it := range sandbox.LedgerItems(emu) {
+		if strings.Contains(it, `"pk":{"S":"OUTBOX"}`) && strings.Contains(it, `"sk":{"S":"D#`) && strings.Contains(it, `"count":{"N":"1"}`) {
+			counted = true
+		}
+	}
+	if !counted {
+		t.Errorf("the second repair is in no pending digest: it would never be told")
+	}
+}

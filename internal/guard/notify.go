@@ -46,9 +46,10 @@ func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report) 
 		return h.deliver(ctx, log, r, plain, nil)
 	}
 	now := h.now()
+	signals := ledger.SignalsOf(r, alert.ResultSeverity, now)
 	in := ledger.RunInput{
-		Signals: ledger.SignalsOf(r, alert.ResultSeverity, now),
-		Claim:   r.Cause.EventID,
+		Signals: signals,
+		Claim:   ledger.ClaimOf(r.Cause.EventID, signals),
 		Now:     now,
 		Policy:  h.Policy,
 	}
@@ -63,7 +64,7 @@ func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report) 
 			return nil
 		}
 		msg = m
-		return &ledger.Alert{Subject: m.Subject, Body: m.Body, Attributes: m.Attributes, Severity: m.Severity, DedupKey: r.Cause.EventID}
+		return &ledger.Alert{Subject: m.Subject, Body: m.Body, Attributes: m.Attributes, Severity: m.Severity, DedupKey: in.Claim}
 	})
 	cancel()
 	switch {

@@ -49,3 +49,25 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+func TestClaimOf(t *testing.T) {
+	repaired, failed, denied := drift(t0), drift(t0), Signal{Item: "*", Kind: KindDenied, Actor: "x"}
+	failed.Repaired, failed.Outcome = false, "failed"
+	cases := []struct {
+		name    string
+		signals []Signal
+		want    string
+	}{
+		{"a failure: a retry tells nothing twice", []Signal{failed}, "e1"},
+		{"a denied attempt", []Signal{denied}, "e1"},
+		{"a repair: a redelivery that repairs is news", []Signal{failed, repaired}, ""},
+	}
+	for _, tc := range cases {
+		if got := ClaimOf("e1", tc.signals); got != tc.want {
+			t.Errorf("%s: ClaimOf = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if got := ClaimOf("", []Signal{failed}); got != "" {
+		t.Errorf("no event: ClaimOf = %q, want none", got)
+	}
+}
