@@ -1,7 +1,8 @@
 // Package awsemu is a small, in-memory emulator of the AWS APIs dhmc-guard
 // calls: SSM service settings (JSON 1.1), IAM roles (Query/XML), SNS topics
-// (Query/XML), account:ListRegions (REST-JSON), sts:GetCallerIdentity and the
-// DynamoDB subset the run ledger uses (JSON 1.0, see dynamodb.go).
+// (Query/XML), account:ListRegions (REST-JSON), sts:GetCallerIdentity, the
+// DynamoDB subset the run ledger uses (JSON 1.0, see dynamodb.go) and SQS
+// standard queues (JSON 1.0, see sqs.go).
 //
 // One http.Handler serves every service. The service and the Region are taken
 // from the SigV4 credential scope of each request
@@ -53,6 +54,7 @@ type Server struct {
 	// stacks are CloudFormation stack resources by account and Region.
 	stacks map[stackKey][]StackResource
 	dynamo map[ddbTableKey]*ddbTable // DynamoDB tables (dynamodb.go)
+	sqs    map[sqsQueueKey]*sqsQueue // SQS queues (sqs.go)
 	// fleet: EC2 instances, SSM managed nodes, instance profiles and customer
 	// managed policy versions (fleet_state.go).
 	fleet fleetState
@@ -238,6 +240,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveDynamoDB(w, req)
 	case "ec2": // EC2's own Query dialect: see ec2.go
 		s.dispatchEC2(w, req)
+	case "sqs":
+		s.serveSQS(w, req)
 	case "account":
 		req.protocol = protoREST
 		if r.Method == http.MethodPost && r.URL.Path == "/listRegions" {

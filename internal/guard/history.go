@@ -9,6 +9,7 @@ import (
 
 	"github.com/dhmc-guard/dhmc-guard/internal/central"
 	"github.com/dhmc-guard/dhmc-guard/internal/dhmc"
+	"github.com/dhmc-guard/dhmc-guard/internal/ledger"
 	"github.com/dhmc-guard/dhmc-guard/internal/trigger"
 )
 
@@ -23,7 +24,11 @@ func (h *Handler) history(ctx context.Context, req trigger.Request) (any, error)
 	}
 	q := req.History
 	page, err := h.Ledger.History(ctx, h.now().Add(-q.Since), q.Limit, q.Cursor)
-	if err != nil {
+	switch {
+	case errors.Is(err, ledger.ErrBadCursor):
+		// The caller's input, not the guard's failure.
+		return nil, &trigger.InputError{Msg: "history payload: cursor", Err: err}
+	case err != nil:
 		return nil, fmt.Errorf("reading the run history: %w", err)
 	}
 	return page, nil

@@ -46,24 +46,25 @@ func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report) 
 		return h.deliver(ctx, log, r, plain, nil)
 	}
 	now := h.now()
+	signals := ledger.SignalsOf(r, alert.ResultSeverity, now)
 	in := ledger.RunInput{
-		Signals: ledger.SignalsOf(r, alert.ResultSeverity, now),
-		Claim:   r.Cause.EventID,
+		Signals: signals,
+		Claim:   ledger.ClaimOf(r.Cause.EventID, signals),
 		Now:     now,
 		Policy:  h.Policy,
 	}
 	var msg alert.Message
-	lctx, cancel := h.publishContext(ctx)
+	lctx, cancel := h.ledgerContext(ctx)
 	out, err := h.Ledger.Decide(lctx, in, func(d ledger.Decisions) *ledger.Alert {
 		if !d.Send() {
 			return nil
 		}
-		m, ok := alert.ComposeWith(r, notesOf(d))
+		m, ok := alert.ComposeWith(r, notesOf(d, now))
 		if !ok {
 			return nil
 		}
 		msg = m
-		return &ledger.Alert{Subject: m.Subject, Body: m.Body, Attributes: m.Attributes, Severity: m.Severity, DedupKey: r.Cause.EventID}
+		return &ledger.Alert{Subject: m.Subject, Body: m.Body, Attributes: m.Attributes, Severity: m.Severity, DedupKey: in.Claim}
 	})
 	cancel()
 	switch {
@@ -86,7 +87,7 @@ func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report) 
 }
 
 // notesOf turns the window decisions into what the message says.
-func notesOf(d ledger.Decisions) alert.Notes {
+func notesOf(d ledger.Decisions, now time.Time) alert.Notes {
 	n := alert.Notes{LedgerUnavailable: !d.Available}
 	for _, g := range d.Groups {
 		if !g.Send {
@@ -97,7 +98,10 @@ func notesOf(d ledger.Decisions) alert.Notes {
 			n.Digests = append(n.Digests, digestNote(*g.Digest))
 		}
 		if g.Flap != nil {
-			f := alert.FlapNote{Item: g.Flap.Item, Kind: g.Flap.Kind, LikelyCause: g.Flap.LikelyCause}
+			f := alert.FlapNote{
+				Item: g.Flap.Item, Kind: g.Flap.Kind, LikelyCause: g.Flap.LikelyCause,
+				HeldBack: d.Backoff(g.Flap.Item, g.Flap.Kind, now),
+			}
 			for _, rp := range g.Flap.Repairs {
 				f.Repairs = append(f.Repairs, alert.Repair{Actor: rp.Actor, At: rp.At})
 			}
@@ -149,15 +153,20 @@ func (h *Handler) flushOutbox(runCtx, ctx context.Context, log *slog.Logger) led
 	if h.Ledger == nil {
 		return ledger.Outbox{}
 	}
-	box, err := h.Ledger.Undelivered(runCtx)
+	// The ledger fails open: a slow one may not take the run's time.
+	bctx, cancel := h.ledgerContext(runCtx)
+	box, err := h.Ledger.Undelivered(bctx)
+	cancel()
 	if err != nil {
 		log.WarnContext(ctx, "ledger unavailable: not re-sending undelivered alerts this run", "error", err)
 		return ledger.Outbox{}
 	}
 	now := h.now()
+	// Re-sending is the run's work: it takes the run's time, not the
+	// reserve this run's own alert needs.
 	for _, a := range box.Alerts {
 		m := alert.Message{Subject: a.Subject, Body: a.Body, Severity: a.Severity, Attributes: redelivered(a.Attributes)}
-		pctx, cancel := h.publishContext(ctx)
+		pctx, cancel := h.publishContext(runCtx)
 		id, err := alert.SendID(pctx, h.Publisher, h.TopicARN, m)
 		if err == nil {
 			h.alertMetric(ctx, log, true, a.Severity)
@@ -186,7 +195,7 @@ func (h *Handler) flushOutbox(runCtx, ctx context.Context, log *slog.Logger) led
 	if !ok {
 		return box
 	}
-	pctx, cancel := h.publishContext(ctx)
+	pctx, cancel := h.publishContext(runCtx)
 	defer cancel()
 	if _, err := alert.SendID(pctx, h.Publisher, h.TopicARN, m); err != nil {
 		// The digests stay pending: the next run tries again.
@@ -211,14 +220,15 @@ func redelivered(attrs map[string]string) map[string]string {
 	return out
 }
 
-// record writes the run to the ledger when it found something or failed.
-func (h *Handler) record(runCtx context.Context, log *slog.Logger, r *dhmc.Report) {
+// record writes the run to the ledger when it found something or failed,
+// in what is left of the invocation once the alert is out.
+func (h *Handler) record(ctx context.Context, log *slog.Logger, r *dhmc.Report) {
 	if h.Ledger == nil || (!r.Drifted() && !r.Failed() && r.Cause.ErrorCode == "") {
 		return
 	}
-	ctx, cancel := h.publishContext(runCtx)
+	rctx, cancel := h.publishContext(ctx)
 	defer cancel()
-	if _, err := h.Ledger.RecordRun(ctx, r, h.now()); err != nil {
+	if _, err := h.Ledger.RecordRun(rctx, r, h.now()); err != nil {
 		log.WarnContext(ctx, "recording the run in the ledger", "error", err)
 	}
 }

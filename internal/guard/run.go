@@ -46,7 +46,7 @@ func (h *Handler) denied(ctx context.Context, log *slog.Logger, req trigger.Requ
 	if err := h.notify(ctx, log, r); err != nil {
 		return nil, err
 	}
-	h.record(runCtx, log, r)
+	h.record(ctx, log, r)
 	return Response{Status: StatusDenied, Reason: req.Reason, Report: r}, nil
 }
 
@@ -79,7 +79,7 @@ func (h *Handler) reconcile(ctx context.Context, log *slog.Logger, req trigger.R
 	h.logReport(ctx, log, report)
 
 	alertErr := h.notify(ctx, log, report)
-	h.record(runCtx, log, report)
+	h.record(ctx, log, report)
 	h.toCentral(ctx, log, report)
 	if report.Failed() {
 		// The alert carries the details; the error makes the invocation

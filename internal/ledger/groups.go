@@ -39,6 +39,23 @@ type RunInput struct {
 	Policy Policy
 }
 
+// ClaimOf is the claim of a run triggered by event eventID with signals:
+// the event ID, so that a redelivery (a duplicate delivery, Lambda's async
+// retry of a failed run) tells nothing twice; "" when the run repaired
+// something. A repair by a redelivery is news: the first delivery repaired
+// the item or failed to, so it drifted again in between (and that drift's
+// own event will find it repaired). Such a run goes through the windows
+// like any repeat: counted for the digest and towards flapping, sent only
+// if that is due, never dropped.
+func ClaimOf(eventID string, signals []Signal) string {
+	for _, s := range signals {
+		if s.Repaired {
+			return ""
+		}
+	}
+	return eventID
+}
+
 // Compose builds the alert for a run's decisions, nil when none is to be
 // sent. It may be called more than once (after a lost race, or to fail open).
 type Compose func(Decisions) *Alert

@@ -128,8 +128,9 @@ var ErrUnavailable = errors.New("ledger unavailable")
 // sent again.
 var ErrDuplicate = errors.New("already recorded")
 
-// ErrBadCursor: a history cursor was tampered with or belongs to another query.
-var ErrBadCursor = errors.New("history cursor is not valid (changed, or from another query)")
+// ErrBadCursor: a history cursor was tampered with or belongs to another
+// history (another partition).
+var ErrBadCursor = errors.New("history cursor is not valid (changed, or from another history)")
 
 type unavailable struct {
 	op  string

@@ -121,7 +121,13 @@ func (s *Store) RecordRun(ctx context.Context, r *dhmc.Report, now time.Time) (R
 	body, truncated := reportJSON(r, full)
 	run.Truncated = truncated
 	exp := s.expires(now)
-	items := []any{runItem{key: key{pkRun, timeKey(started) + "#" + run.ID}, Run: run, ReportJSON: body, ExpiresAt: exp}}
+	// Runs sort by when they were recorded: a report's StartedAt has whole
+	// seconds, and a storm records many runs in one.
+	sortAt := now
+	if started.After(now) {
+		sortAt = started
+	}
+	items := []any{runItem{key: key{pkRun, timeKey(sortAt) + "#" + run.ID}, Run: run, ReportJSON: body, ExpiresAt: exp}}
 	signals := SignalsOf(r, nil, now)
 	for i, sig := range signals {
 		ev := Event{
@@ -278,6 +284,10 @@ func (s *Store) events(ctx context.Context, pk string, since time.Time, limit in
 // page queries one partition from since, newest first. It asks for one item
 // more than the page, so the last page has no cursor (DynamoDB may return a
 // LastEvaluatedKey with nothing after it; moto does not).
+//
+// A cursor continues the query it came from, window included: since is
+// then the cursor's, not the caller's. A caller asks for a window relative
+// to now ("the last 24 h"), so each page would otherwise ask for another.
 func (s *Store) page(ctx context.Context, pk string, since time.Time, limit int, cursor string) ([]map[string]types.AttributeValue, string, error) {
 	if limit <= 0 {
 		limit = 20
@@ -286,6 +296,17 @@ func (s *Store) page(ctx context.Context, pk string, since time.Time, limit int,
 		return nil, "", fmt.Errorf("history page size %d is over %d", limit, MaxPage)
 	}
 	from := timeKey(since)
+	var start map[string]types.AttributeValue
+	if cursor != "" {
+		cfrom, sk, err := openCursor(cursor, pk)
+		if err != nil {
+			return nil, "", err
+		}
+		from = cfrom
+		start = map[string]types.AttributeValue{
+			attrPK: &types.AttributeValueMemberS{Value: pk}, attrSK: &types.AttributeValueMemberS{Value: sk},
+		}
+	}
 	kc := expression.KeyAnd(expression.Key(attrPK).Equal(expression.Value(pk)), expression.Key(attrSK).GreaterThanEqual(expression.Value(from)))
 	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {
@@ -295,15 +316,7 @@ func (s *Store) page(ctx context.Context, pk string, since time.Time, limit int,
 		TableName: aws.String(s.table), KeyConditionExpression: e.KeyCondition(),
 		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
 		ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(limit + 1)),
-	}
-	if cursor != "" {
-		sk, err := openCursor(cursor, pk, from)
-		if err != nil {
-			return nil, "", err
-		}
-		in.ExclusiveStartKey = map[string]types.AttributeValue{
-			attrPK: &types.AttributeValueMemberS{Value: pk}, attrSK: &types.AttributeValueMemberS{Value: sk},
-		}
+		ExclusiveStartKey: start,
 	}
 	out, err := s.db.Query(ctx, in)
 	if err := s.track("reading history", err); err != nil {
@@ -347,23 +360,26 @@ func sealCursor(pk, since, sk string) string {
 	return base64.RawURLEncoding.EncodeToString(b) + "." + base64.RawURLEncoding.EncodeToString(sum[:8])
 }
 
-func openCursor(c, pk, since string) (string, error) {
+// openCursor returns the window and the last sort key a cursor of
+// partition pk carries; ErrBadCursor when it was changed or is another
+// partition's.
+func openCursor(c, pk string) (since, sk string, err error) {
 	body, sig, ok := strings.Cut(c, ".")
 	if !ok {
-		return "", ErrBadCursor
+		return "", "", ErrBadCursor
 	}
 	b, err1 := base64.RawURLEncoding.DecodeString(body)
 	want, err2 := base64.RawURLEncoding.DecodeString(sig)
 	if err := errors.Join(err1, err2); err != nil {
-		return "", ErrBadCursor
+		return "", "", ErrBadCursor
 	}
 	sum := sha256.Sum256(b)
 	if string(sum[:8]) != string(want) {
-		return "", ErrBadCursor
+		return "", "", ErrBadCursor
 	}
 	var cb cursorBody
-	if err := json.Unmarshal(b, &cb); err != nil || cb.V != 1 || cb.PK != pk || cb.Since != since || cmp.Compare(cb.SK, since) < 0 {
-		return "", ErrBadCursor
+	if err := json.Unmarshal(b, &cb); err != nil || cb.V != 1 || cb.PK != pk || cmp.Compare(cb.SK, cb.Since) < 0 {
+		return "", "", ErrBadCursor
 	}
-	return cb.SK, nil
+	return cb.Since, cb.SK, nil
 }

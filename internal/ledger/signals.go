@@ -71,7 +71,7 @@ func (s Signal) groupItem() string {
 func (s Signal) ItemKey() ItemKey { return ItemKey(s.Item + "|" + s.Kind) }
 
 func (s Signal) sighting() Sighting {
-	return Sighting{Actor: s.Actor, At: s.At, UserAgent: s.UserAgent, InvokedBy: s.InvokedBy}
+	return Sighting{Actor: s.Actor, At: s.At, UserAgent: s.UserAgent, InvokedBy: s.InvokedBy, EventID: s.EventID}
 }
 
 // ActorKey is the stable identity of an actor for grouping and history: the
@@ -100,6 +100,18 @@ type Sighting struct {
 	At        time.Time `dynamodbav:"at" json:"at"`
 	UserAgent string    `dynamodbav:"userAgent,omitempty" json:"userAgent,omitempty"`
 	InvokedBy string    `dynamodbav:"invokedBy,omitempty" json:"invokedBy,omitempty"`
+	// EventID is the CloudTrail event behind it, when there was one.
+	EventID string `dynamodbav:"eventId,omitempty" json:"eventId,omitempty"`
+}
+
+// same reports whether two sightings are one occurrence: the same event,
+// or, when either has no event ID, the same actor at the same time. Event
+// times have whole seconds, so distinct events in one second stay apart.
+func (a Sighting) same(b Sighting) bool {
+	if a.EventID != "" && b.EventID != "" {
+		return a.EventID == b.EventID
+	}
+	return a.At.Equal(b.At) && a.Actor == b.Actor
 }
 
 // GroupState is what the ledger remembers of a group between runs.

@@ -241,7 +241,7 @@ func decideFlaps(signals []Signal, stored map[ItemKey]FlapState, now time.Time, 
 			f.Repairs = slices.DeleteFunc(slices.Clone(f.Repairs), func(r Sighting) bool { return !r.At.After(now.Add(-p.FlapPeriod)) })
 		}
 		sight := s.sighting()
-		if !slices.ContainsFunc(f.Repairs, func(r Sighting) bool { return r.At.Equal(sight.At) && r.Actor == sight.Actor }) {
+		if !slices.ContainsFunc(f.Repairs, sight.same) {
 			f.Repairs = append(f.Repairs, sight)
 		}
 		out[ik] = f

@@ -89,14 +89,20 @@ type Options struct {
 	State string
 }
 
-// Start seeds emu, starts the function against it, and puts the account in
-// the state o.State names.
+// Start seeds emu, creates the stack (CreateStack), starts the function
+// against it, and puts the account in the state o.State names. An Env entry
+// such as "DHMC_LEDGER_TABLE=" runs the function without the ledger (or the
+// failure queue).
 func Start(ctx context.Context, emu *awsemu.Server, o Options) (*Sandbox, error) {
 	state, err := LookupState(cmp.Or(o.State, StateCompliant))
 	if err != nil {
 		return nil, err
 	}
 	topic := Seed(emu)
+	stack, err := CreateStack(ctx, emu)
+	if err != nil {
+		return nil, err
+	}
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + os.TempDir(),
@@ -113,7 +119,7 @@ func Start(ctx context.Context, emu *awsemu.Server, o Options) (*Sandbox, error)
 		"DHMC_FUNCTION_ROLE_ARN=" + FunctionRoleARN,
 		"DHMC_REGIONS=" + strings.Join(Regions, ","),
 	}
-	env = mergeEnv(mergeEnv(env, state.Env), o.Env)
+	env = mergeEnv(mergeEnv(append(env, stack.Env()...), state.Env), o.Env)
 	fn, err := rie.Start(ctx, rie.Options{RIE: o.RIE, Bootstrap: o.Bootstrap, Env: env, Log: o.Log})
 	if err != nil {
 		return nil, err

@@ -275,21 +275,27 @@ func tamperedCursorsAreRefused(t *testing.T, c *dynamodb.Client) {
 	if err != nil || page.Cursor == "" {
 		t.Fatalf("first page = %+v, %v", page, err)
 	}
+	item, err := s.ItemHistory(ctx, "eu-west-1", string(dhmc.KindSettingDisabled), Base, 1, "")
+	if err != nil || item.Cursor == "" {
+		t.Fatalf("first item page = %+v, %v", item, err)
+	}
 	flipped := []byte(page.Cursor)
 	flipped[3] ^= 1
 	for name, cur := range map[string]string{
-		"changed":            string(flipped),
-		"truncated":          page.Cursor[:len(page.Cursor)-2],
-		"not a cursor":       "hello",
-		"from another query": page.Cursor,
+		"changed":              string(flipped),
+		"truncated":            page.Cursor[:len(page.Cursor)-2],
+		"not a cursor":         "hello",
+		"from another history": item.Cursor,
 	} {
-		since := Base
-		if name == "from another query" {
-			since = Base.Add(-time.Hour)
-		}
-		if _, err := s.History(ctx, since, 1, cur); !errors.Is(err, ledger.ErrBadCursor) {
+		if _, err := s.History(ctx, Base, 1, cur); !errors.Is(err, ledger.ErrBadCursor) {
 			t.Errorf("%s cursor: %v, want ErrBadCursor", name, err)
 		}
+	}
+	// A cursor continues its own window, whatever since the next page
+	// asks for ("the last 24 h" is another instant on every call).
+	next, err := s.History(ctx, Base.Add(time.Hour), 1, page.Cursor)
+	if err != nil || len(next.Runs) != 1 || !next.Runs[0].StartedAt.Before(page.Runs[0].StartedAt) {
+		t.Errorf("second page with a later since = %+v, %v; want the next older run", next, err)
 	}
 }
 
