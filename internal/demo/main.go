@@ -177,17 +177,97 @@ func run(ctx context.Context, buildDir string, verbose bool) error {
 	if len(drift) != 0 {
 		return fmt.Errorf("the emulator's state still differs from the desired state: %+v", drift)
 	}
+	if err := flap(ctx, sb, events); err != nil {
+		return err
+	}
+	return history(ctx, sb)
+}
+
+// terraform is the user agent of a tool that keeps putting its own state
+// back: what the flap escalation recognises.
+const terraform = "Terraform/1.9.0 (+https://www.terraform.io) terraform-provider-aws/5.70.0"
+
+// flap has a tool detach the managed policy again and again: each time the
+// guard repairs it; the third time in 24 h it escalates, once.
+func flap(ctx context.Context, sb *sandbox.Sandbox, events string) error {
+	step("A tool (Terraform's user agent) keeps detaching the managed policy: the guard repairs it each time")
+	d := sandbox.Desired()
+	before := len(sb.Emu.Messages())
+	for i := 1; i <= 3; i++ {
+		at := time.Now()
+		if _, err := sb.UserIAM().DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{
+			RoleName: aws.String(d.RoleName), PolicyArn: aws.String(d.ManagedPolicyARN()),
+		}); err != nil {
+			return fmt.Errorf("detaching the managed policy again: %w", err)
+		}
+		fmt.Printf("   detach %d:\n", i)
+		if _, err := invokeRetoldBy(ctx, sb, filepath.Join(events, "iam-detach-role-policy.json"), at, terraform); err != nil {
+			return err
+		}
+	}
+	msgs := sb.Emu.Messages()[before:]
+	var escalation *awsemu.Message
+	for i, m := range msgs {
+		fmt.Printf("   message: [%s] %s\n", m.Attributes["severity"], m.Subject)
+		if strings.HasPrefix(m.Subject, "FLAPPING") {
+			escalation = &msgs[i]
+		}
+	}
+	if escalation == nil {
+		return errors.New("three repairs of the same item in a row were not escalated as flapping")
+	}
+	step("The escalation on-call received (once, high)")
+	sandbox.WriteAlert(os.Stdout, *escalation)
+	return nil
+}
+
+// history asks the function for the run ledger's last hour.
+func history(ctx context.Context, sb *sandbox.Sandbox) error {
+	step(`The run ledger answers {"action":"history","since":"1h","limit":5}`)
+	res, err := sb.Fn.Invoke(ctx, []byte(`{"action":"history","since":"1h","limit":5}`))
+	if err != nil {
+		return err
+	}
+	if err := res.Err(); err != nil {
+		return err
+	}
+	var page struct {
+		Runs []struct {
+			StartedAt time.Time `json:"startedAt"`
+			Trigger   string    `json:"trigger"`
+			Outcome   string    `json:"outcome"`
+			Findings  int       `json:"findings"`
+			Actor     string    `json:"actor"`
+		} `json:"runs"`
+		Cursor string `json:"cursor"`
+	}
+	if err := json.Unmarshal(res.Payload, &page); err != nil {
+		return fmt.Errorf("reading the history: %w", err)
+	}
+	if len(page.Runs) == 0 {
+		return errors.New("the run ledger has no runs")
+	}
+	for _, r := range page.Runs {
+		fmt.Printf("   %s  %-10s %-9s %d finding(s)  %s\n", r.StartedAt.Format(time.TimeOnly), r.Trigger, r.Outcome, r.Findings, r.Actor)
+	}
+	if page.Cursor != "" {
+		fmt.Println(`   … more: pass "cursor" back for the next page`)
+	}
 	return nil
 }
 
 // invokeRetold delivers a sample CloudTrail event as the record of
 // alice's change at at.
 func invokeRetold(ctx context.Context, sb *sandbox.Sandbox, path string, at time.Time) (*dhmc.Report, error) {
+	return invokeRetoldBy(ctx, sb, path, at, "")
+}
+
+func invokeRetoldBy(ctx context.Context, sb *sandbox.Sandbox, path string, at time.Time, userAgent string) (*dhmc.Report, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	if raw, err = sandbox.Retell(raw, at); err != nil {
+	if raw, err = sandbox.Retell(raw, at, userAgent); err != nil {
 		return nil, err
 	}
 	return show(sb.Fn.Invoke(ctx, raw))

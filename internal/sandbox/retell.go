@@ -9,10 +9,14 @@ import (
 )
 
 // Retell turns a sample CloudTrail event into the record of a change the
-// sandbox's user really made at at: the caller is alice (UserARN), the time
-// is when she made it, and the event has an ID of its own. So the alert for a
-// change names one actor and one time, whichever source it takes them from.
-func Retell(raw []byte, at time.Time) ([]byte, error) {
+// sandbox's user really made at at with the tool userAgent ("" for the AWS
+// CLI): the caller is alice (UserARN), the time is when she made it, and the
+// event has an ID of its own. So the alert for a change names one actor and
+// one time, whichever source it takes them from.
+func Retell(raw []byte, at time.Time, userAgent string) ([]byte, error) {
+	if userAgent == "" {
+		userAgent = "aws-cli/2.22.4"
+	}
 	var event map[string]any
 	if err := json.Unmarshal(raw, &event); err != nil {
 		return nil, fmt.Errorf("reading the sample event: %w", err)
@@ -27,7 +31,7 @@ func Retell(raw []byte, at time.Time) ([]byte, error) {
 	detail["eventID"] = id
 	detail["eventTime"] = at.UTC().Format(time.RFC3339)
 	detail["sourceIPAddress"] = "203.0.113.10"
-	detail["userAgent"] = "aws-cli/2.22.4"
+	detail["userAgent"] = userAgent
 	detail["userIdentity"] = map[string]any{
 		"type": "IAMUser", "principalId": "AIDAALICE0000EXAMPLE", "arn": UserARN,
 		"accountId": Account, "accessKeyId": userKey, "userName": "alice",
