@@ -79,8 +79,9 @@ RELEASE_FLAGS := -tags lambda.norpc -trimpath -gcflags=all=-l -ldflags='-s -w'
 build: ## build the Lambda bootstrap for arm64 (what is deployed) and for this host
 	mkdir -p $(BUILD_DIR)/arm64 $(BUILD_DIR)/host
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(RELEASE_FLAGS) -o $(BUILD_DIR)/arm64/bootstrap ./functions/guard
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(RELEASE_FLAGS) -o $(BUILD_DIR)/arm64/fleet/bootstrap ./functions/fleet
 	CGO_ENABLED=0 $(GO) build $(RELEASE_FLAGS) -o $(BUILD_DIR)/host/bootstrap ./functions/guard
-	@ls -l $(BUILD_DIR)/arm64/bootstrap $(BUILD_DIR)/host/bootstrap
+	@ls -l $(BUILD_DIR)/arm64/bootstrap $(BUILD_DIR)/arm64/fleet/bootstrap $(BUILD_DIR)/host/bootstrap
 
 # --- Python tools (sam, cfn-lint, moto) in a project-local virtualenv -----------
 VENV        := .venv
@@ -146,12 +147,16 @@ org-check: $(VENV_STAMP) ## fail if infra/org/guard-stackset.yaml is not what in
 	$(VENV)/bin/python infra/org/stackset.py --check infra/template.yaml $(ORG_STACKSET)
 
 .PHONY: org-package
-org-package: build ## zip the arm64 bootstrap for the StackSet; prints the GuardCodeKey to upload it under
+org-package: build ## zip both arm64 bootstraps for the StackSet; prints the GuardCodeKey and FleetCodeKey to upload them under
 	mkdir -p $(ORG_BUILD)
-	@sum=$$(sha256sum $(BUILD_DIR)/arm64/bootstrap | cut -c1-16); \
-	rm -f $(ORG_BUILD)/guard-$$sum.zip; \
-	cp $(BUILD_DIR)/arm64/bootstrap $(ORG_BUILD)/bootstrap; \
-	touch -d '2000-01-01T00:00:00Z' $(ORG_BUILD)/bootstrap; \
-	(cd $(ORG_BUILD) && zip -q -X -D guard-$$sum.zip bootstrap); \
-	rm $(ORG_BUILD)/bootstrap; \
-	echo "$(ORG_BUILD)/guard-$$sum.zip -> GuardCodeKey dhmc-guard/guard-$$sum.zip"
+	@for fn in guard fleet; do \
+		bin=$(BUILD_DIR)/arm64/bootstrap; [ $$fn = fleet ] && bin=$(BUILD_DIR)/arm64/fleet/bootstrap; \
+		sum=$$(sha256sum $$bin | cut -c1-16); \
+		rm -f $(ORG_BUILD)/$$fn-$$sum.zip; \
+		cp $$bin $(ORG_BUILD)/bootstrap; \
+		touch -d '2000-01-01T00:00:00Z' $(ORG_BUILD)/bootstrap; \
+		(cd $(ORG_BUILD) && zip -q -X -D $$fn-$$sum.zip bootstrap); \
+		rm $(ORG_BUILD)/bootstrap; \
+		key=GuardCodeKey; [ $$fn = fleet ] && key=FleetCodeKey; \
+		echo "$(ORG_BUILD)/$$fn-$$sum.zip -> $$key dhmc-guard/$$fn-$$sum.zip"; \
+	done
