@@ -99,9 +99,31 @@ func canonicalPolicy(doc string) (string, error) {
 }
 
 func canonicalStatement(raw json.RawMessage) (string, error) {
+	s, err := readStatement(raw)
+	if err != nil {
+		return "", err
+	}
+	// Condition keys are case-insensitive; operators and values are not.
+	for op, keys := range s.Condition {
+		folded := make(map[string][]string, len(keys))
+		for k, v := range keys {
+			folded[strings.ToLower(k)] = v
+		}
+		s.Condition[op] = folded
+	}
+	out, err := json.Marshal(s) // map keys are sorted by encoding/json
+	if err != nil {
+		return "", err
+	}
+	return string(out), nil
+}
+
+// readStatement reads the elements that decide what a statement allows or
+// denies; condition keys stay as written. Anything else is an error.
+func readStatement(raw json.RawMessage) (statement, error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return "", err
+		return statement{}, err
 	}
 	var s statement
 	var err error
@@ -125,22 +147,18 @@ func canonicalStatement(raw json.RawMessage) (string, error) {
 		case "NotResource":
 			s.NotResource, err = stringSet(v, false)
 		case "Condition":
-			s.Condition, err = conditions(v)
+			s.Condition, err = rawConditions(v)
 		default:
 			err = fmt.Errorf("unknown element %q", k)
 		}
 		if err != nil {
-			return "", fmt.Errorf("%s: %w", k, err)
+			return statement{}, fmt.Errorf("%s: %w", k, err)
 		}
 	}
 	if s.Effect == "" {
-		return "", errors.New("no Effect")
+		return statement{}, errors.New("no Effect")
 	}
-	out, err := json.Marshal(s) // map keys are sorted by encoding/json
-	if err != nil {
-		return "", err
-	}
-	return string(out), nil
+	return s, nil
 }
 
 // stringSet reads a string or an array of strings as a sorted set.
@@ -185,9 +203,10 @@ func principals(v json.RawMessage) (map[string][]string, error) {
 	return out, nil
 }
 
-// conditions reads {"Operator": {"key": "v" | ["v", ...]}}. Condition keys
-// are case-insensitive; operators and values are not.
-func conditions(v json.RawMessage) (map[string]map[string][]string, error) {
+// rawConditions reads {"Operator": {"key": "v" | ["v", ...]}} keeping the
+// keys as written: they are case-insensitive, and a trust repair writes them
+// back; canonicalStatement folds them.
+func rawConditions(v json.RawMessage) (map[string]map[string][]string, error) {
 	var m map[string]map[string]json.RawMessage
 	if err := json.Unmarshal(v, &m); err != nil {
 		return nil, errors.New("want an object of operators")
@@ -196,11 +215,11 @@ func conditions(v json.RawMessage) (map[string]map[string][]string, error) {
 	for op, keys := range m {
 		out[op] = make(map[string][]string, len(keys))
 		for k, raw := range keys {
-			set, err := conditionValues(raw)
+			vals, err := conditionValues(raw)
 			if err != nil {
 				return nil, fmt.Errorf("%s %s: %w", op, k, err)
 			}
-			out[op][strings.ToLower(k)] = set
+			out[op][k] = vals
 		}
 	}
 	return out, nil

@@ -64,7 +64,7 @@ func CheckTrust(doc string, d Desired) (TrustVerdict, error) {
 			return TrustVerdict{}, fmt.Errorf("parsing trust policy statement %d: %w", i+1, err)
 		}
 		n := i + 1
-		if ts.effect == "Deny" {
+		if ts.Effect == "Deny" {
 			// A Deny can only take away; whether it takes DHMC away with it
 			// is not something to guess at.
 			v.Unrecognised = append(v.Unrecognised, fmt.Sprintf("statement %d is a Deny", n))
@@ -77,7 +77,7 @@ func CheckTrust(doc string, d Desired) (TrustVerdict, error) {
 		if !ts.trustsSSM() {
 			continue
 		}
-		j := judgeConditions(ts.conditions, d)
+		j := judgeConditions(ts.Condition, d)
 		for _, c := range j.drift {
 			v.Drift = append(v.Drift, fmt.Sprintf("statement %d: %s", n, c))
 		}
@@ -85,7 +85,7 @@ func CheckTrust(doc string, d Desired) (TrustVerdict, error) {
 			v.Unrecognised = append(v.Unrecognised, fmt.Sprintf("statement %d: %s", n, c))
 		}
 		v.Narrowed = v.Narrowed || j.narrowed
-		allows = append(allows, keptAllow{conds: j.kept, emptied: len(ts.conditions) > 0 && len(j.kept) == 0})
+		allows = append(allows, keptAllow{conds: j.kept, emptied: len(ts.Condition) > 0 && len(j.kept) == 0})
 	}
 	if len(allows) == 0 {
 		v.Drift = append(v.Drift, TrustedService+" may not assume the role: DHMC cannot work")
@@ -177,53 +177,21 @@ func rawStatements(doc string) ([]json.RawMessage, error) {
 	return raws, nil
 }
 
+// trustStatement is a statement as read, with its raw form for a repair
+// that keeps it as written.
 type trustStatement struct {
-	raw                     map[string]any
-	effect                  string
-	principal, notPrincipal map[string][]string
-	action, notAction       []string
-	hasResource             bool
-	conditions              map[string]map[string][]string // operator -> key (as written) -> values
+	statement
+	raw map[string]any
 }
 
 func readTrustStatement(raw json.RawMessage) (trustStatement, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
+	s, err := readStatement(raw)
+	if err != nil {
 		return trustStatement{}, err
 	}
-	var ts trustStatement
+	ts := trustStatement{statement: s}
 	if err := json.Unmarshal(raw, &ts.raw); err != nil {
 		return trustStatement{}, err
-	}
-	var err error
-	for k, v := range m {
-		switch k {
-		case "Sid":
-		case "Effect":
-			if err = json.Unmarshal(v, &ts.effect); err == nil && ts.effect != "Allow" && ts.effect != "Deny" {
-				err = fmt.Errorf("effect %q is neither Allow nor Deny", ts.effect)
-			}
-		case "Principal":
-			ts.principal, err = principals(v)
-		case "NotPrincipal":
-			ts.notPrincipal, err = principals(v)
-		case "Action":
-			ts.action, err = stringSet(v, true)
-		case "NotAction":
-			ts.notAction, err = stringSet(v, true)
-		case "Resource", "NotResource":
-			ts.hasResource = true
-		case "Condition":
-			ts.conditions, err = rawConditions(v)
-		default:
-			err = fmt.Errorf("unknown element %q", k)
-		}
-		if err != nil {
-			return trustStatement{}, fmt.Errorf("%s: %w", k, err)
-		}
-	}
-	if ts.effect == "" {
-		return trustStatement{}, errors.New("no Effect")
 	}
 	return ts, nil
 }
@@ -231,26 +199,26 @@ func readTrustStatement(raw json.RawMessage) (trustStatement, error) {
 // widening lists what an Allow statement grants beyond SSM → AssumeRole.
 func (ts trustStatement) widening() []string {
 	var out []string
-	if len(ts.notPrincipal) > 0 {
+	if len(ts.NotPrincipal) > 0 {
 		out = append(out, "uses NotPrincipal (everyone but the listed principals may assume the role)")
 	}
-	if len(ts.notAction) > 0 {
+	if len(ts.NotAction) > 0 {
 		out = append(out, "uses NotAction (every action but the listed ones)")
 	}
-	if ts.hasResource {
+	if len(ts.Resource) > 0 || len(ts.NotResource) > 0 {
 		out = append(out, "names a Resource, which a trust policy must not")
 	}
-	for _, typ := range sortedKeys(ts.principal) {
-		for _, p := range ts.principal[typ] {
+	for _, typ := range sortedKeys(ts.Principal) {
+		for _, p := range ts.Principal[typ] {
 			if typ != "Service" || p != TrustedService {
 				out = append(out, fmt.Sprintf("lets %s %s assume the role", typ, p))
 			}
 		}
 	}
-	if len(ts.principal) == 0 && len(ts.notPrincipal) == 0 {
+	if len(ts.Principal) == 0 && len(ts.NotPrincipal) == 0 {
 		out = append(out, "names no principal")
 	}
-	for _, a := range ts.action {
+	for _, a := range ts.Action {
 		if a != "sts:assumerole" {
 			out = append(out, fmt.Sprintf("allows %s", a))
 		}
@@ -260,28 +228,7 @@ func (ts trustStatement) widening() []string {
 
 // trustsSSM reports whether the statement lets SSM call sts:AssumeRole.
 func (ts trustStatement) trustsSSM() bool {
-	return slices.Contains(ts.principal["Service"], TrustedService) && slices.Contains(ts.action, "sts:assumerole") && len(ts.notPrincipal) == 0
-}
-
-// rawConditions reads {"Operator": {"key": "v" | ["v", ...]}} keeping the
-// keys as written (they are case-insensitive, and a repair writes them back).
-func rawConditions(v json.RawMessage) (map[string]map[string][]string, error) {
-	var m map[string]map[string]json.RawMessage
-	if err := json.Unmarshal(v, &m); err != nil {
-		return nil, errors.New("want an object of operators")
-	}
-	out := make(map[string]map[string][]string, len(m))
-	for op, keys := range m {
-		out[op] = make(map[string][]string, len(keys))
-		for k, raw := range keys {
-			vals, err := conditionValues(raw)
-			if err != nil {
-				return nil, fmt.Errorf("%s %s: %w", op, k, err)
-			}
-			out[op][k] = vals
-		}
-	}
-	return out, nil
+	return slices.Contains(ts.Principal["Service"], TrustedService) && slices.Contains(ts.Action, "sts:assumerole") && len(ts.NotPrincipal) == 0
 }
 
 func sortedKeys[V any](m map[string]V) []string {
