@@ -66,9 +66,13 @@ bench-check: ## assert the performance goals: sweep ratios, arm64 binary size, p
 
 FUZZTIME ?= 30s
 .PHONY: fuzz
-fuzz: ## fuzz the event parser and the ARN reader (FUZZTIME=30s each)
+fuzz: ## fuzz the parsers: events, ARNs, trust policies, DynamoDB expressions, fleet and central inputs (FUZZTIME=30s each)
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/trigger/
 	$(GO) test -run '^$$' -fuzz '^FuzzWho$$' -fuzztime $(FUZZTIME) ./internal/dhmc/
+	$(GO) test -run '^$$' -fuzz '^FuzzCheckTrust$$' -fuzztime $(FUZZTIME) ./internal/dhmc/
+	$(GO) test -run '^$$' -fuzz '^FuzzDynamoExpression$$' -fuzztime $(FUZZTIME) ./internal/awsemu/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseInput$$' -fuzztime $(FUZZTIME) ./internal/fleet/
+	$(GO) test -run '^$$' -fuzz '^FuzzLoadConfig$$' -fuzztime $(FUZZTIME) ./internal/central/
 
 # The release build: stripped, and without inlining (-gcflags=all=-l), which
 # costs an I/O-bound function nothing worth measuring and saves about 1 MB of

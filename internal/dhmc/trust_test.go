@@ -100,3 +100,24 @@ func TestCheckTrustRepairAddsTheRequiredCondition(t *testing.T) {
 		t.Errorf("repaired %s, want %s", v.Repaired, d.TrustPolicy())
 	}
 }
+
+// FuzzCheckTrust: any document is judged without panicking, and whatever
+// CheckTrust repairs it repairs into a compliant trust policy.
+func FuzzCheckTrust(f *testing.F) {
+	for _, doc := range []string{goodTrust, looseTrust, ssmWith(`{"StringEquals":{"aws:SourceAccount":"111122223333"}}`),
+		`{"Statement":[{"Effect":"Deny","Principal":"*","Action":"*"}]}`, `{"Statement":{}}`, `[]`} {
+		f.Add(doc, false)
+	}
+	f.Fuzz(func(t *testing.T, doc string, require bool) {
+		d := testDesired()
+		d.Trust.RequireCondition = require
+		v, err := CheckTrust(doc, d)
+		if err != nil || v.Repaired == "" {
+			return
+		}
+		again, err := CheckTrust(v.Repaired, d)
+		if err != nil || len(again.Drift) > 0 {
+			t.Fatalf("repair of %s is %s, which is not compliant: %v %q", doc, v.Repaired, err, again.Drift)
+		}
+	})
+}
