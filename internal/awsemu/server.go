@@ -55,6 +55,7 @@ type Server struct {
 	stacks map[stackKey][]StackResource
 	dynamo map[ddbTableKey]*ddbTable // DynamoDB tables (dynamodb.go)
 	sqs    map[sqsQueueKey]*sqsQueue // SQS queues (sqs.go)
+	events []Event                   // EventBridge PutEvents entries (events.go)
 	// fleet: EC2 instances, SSM managed nodes, instance profiles and customer
 	// managed policy versions (fleet_state.go).
 	fleet fleetState
@@ -233,6 +234,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "sts":
 		req.protocol = protoQuery
 		s.dispatch(w, req, stsOps)
+	case "events":
+		req.protocol = protoJSON
+		s.dispatch(w, req, eventsOps)
 	case "cloudformation":
 		req.protocol = protoQuery
 		s.dispatch(w, req, cfnOps)
