@@ -153,6 +153,37 @@ func checkReturnOnFailure(v string) *ddbFail {
 	return nil
 }
 
+// writeCondition checks what PutItem and DeleteItem share (ReturnValues is
+// NONE or ALL_OLD) and compiles their condition, nil for none.
+func (in *exprInput) writeCondition(returnValues, returnOnFail string) (*condNode, *ddbFail) {
+	if returnValues != "" && returnValues != "NONE" && returnValues != "ALL_OLD" {
+		return nil, ddbValidation("ReturnValues can only be ALL_OLD or NONE")
+	}
+	if f := checkReturnOnFailure(returnOnFail); f != nil {
+		return nil, f
+	}
+	env, f := in.env()
+	if f != nil {
+		return nil, f
+	}
+	cond, f := in.condition(env)
+	if f != nil {
+		return nil, f
+	}
+	if e := env.unused(); e != nil {
+		return nil, ddbErrOf(e)
+	}
+	return cond, nil
+}
+
+// allOld is a PutItem or DeleteItem answer: the old item when asked for.
+func allOld(returnValues string, old item) any {
+	if returnValues == "ALL_OLD" && old != nil {
+		return map[string]any{"Attributes": old}
+	}
+	return struct{}{}
+}
+
 type putInput struct {
 	exprInput
 	TableName    string `json:"TableName"`
@@ -166,22 +197,9 @@ func (s *Server) ddbPutItem(req *request) (any, *ddbFail) {
 	if f := decodeDDB(req, &in); f != nil {
 		return nil, f
 	}
-	if in.ReturnValues != "" && in.ReturnValues != "NONE" && in.ReturnValues != "ALL_OLD" {
-		return nil, ddbValidation("ReturnValues can only be ALL_OLD or NONE")
-	}
-	if f := checkReturnOnFailure(in.ReturnOnFail); f != nil {
-		return nil, f
-	}
-	env, f := in.env()
+	cond, f := in.writeCondition(in.ReturnValues, in.ReturnOnFail)
 	if f != nil {
 		return nil, f
-	}
-	cond, f := in.condition(env)
-	if f != nil {
-		return nil, f
-	}
-	if e := env.unused(); e != nil {
-		return nil, ddbErrOf(e)
 	}
 	forced := s.raceIf(req, cond != nil)
 	s.mu.Lock()
@@ -198,10 +216,7 @@ func (s *Server) ddbPutItem(req *request) (any, *ddbFail) {
 		return nil, conditionFailed(old, in.ReturnOnFail)
 	}
 	t.put(cloneItem(in.Item))
-	if in.ReturnValues == "ALL_OLD" && old != nil {
-		return map[string]any{"Attributes": old}, nil
-	}
-	return struct{}{}, nil
+	return allOld(in.ReturnValues, old), nil
 }
 
 type getInput struct {
@@ -382,22 +397,9 @@ func (s *Server) ddbDeleteItem(req *request) (any, *ddbFail) {
 	if f := decodeDDB(req, &in); f != nil {
 		return nil, f
 	}
-	if in.ReturnValues != "" && in.ReturnValues != "NONE" && in.ReturnValues != "ALL_OLD" {
-		return nil, ddbValidation("ReturnValues can only be ALL_OLD or NONE")
-	}
-	if f := checkReturnOnFailure(in.ReturnOnFail); f != nil {
-		return nil, f
-	}
-	env, f := in.env()
+	cond, f := in.writeCondition(in.ReturnValues, in.ReturnOnFail)
 	if f != nil {
 		return nil, f
-	}
-	cond, f := in.condition(env)
-	if f != nil {
-		return nil, f
-	}
-	if e := env.unused(); e != nil {
-		return nil, ddbErrOf(e)
 	}
 	forced := s.raceIf(req, cond != nil)
 	s.mu.Lock()
@@ -416,8 +418,5 @@ func (s *Server) ddbDeleteItem(req *request) (any, *ddbFail) {
 	if old != nil {
 		t.remove(in.Key)
 	}
-	if in.ReturnValues == "ALL_OLD" && old != nil {
-		return map[string]any{"Attributes": old}, nil
-	}
-	return struct{}{}, nil
+	return allOld(in.ReturnValues, old), nil
 }
