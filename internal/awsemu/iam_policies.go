@@ -429,7 +429,10 @@ func (s *Server) iamListPolicyVersions(req *request) (any, *apiError) {
 	return x.result(), nil
 }
 
-func (s *Server) iamSetDefaultPolicyVersion(req *request) (any, *apiError) {
+// withPolicyVersion is the shape of the calls that change one version of a
+// customer managed policy: the ARN and version validated, then fn holds s.mu
+// with the policy and the index of that version.
+func (s *Server) withPolicyVersion(req *request, action string, fn func(mp *managedPolicy, i int) (any, *apiError)) (any, *apiError) {
 	arn, e := requirePolicyARN(req)
 	if e != nil {
 		return nil, e
@@ -440,30 +443,7 @@ func (s *Server) iamSetDefaultPolicyVersion(req *request) (any, *apiError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	mp, e := s.customerPolicyForWrite(req, arn, "SetDefaultPolicyVersion")
-	if e != nil {
-		return nil, e
-	}
-	if !slices.ContainsFunc(mp.versions, func(v *policyVersion) bool { return v.id == id }) {
-		return nil, noSuchVersion(arn, id)
-	}
-	mp.defaultID = id
-	mp.updated = time.Now().UTC()
-	return xmlResult{noResult: true}, nil
-}
-
-func (s *Server) iamDeletePolicyVersion(req *request) (any, *apiError) {
-	arn, e := requirePolicyARN(req)
-	if e != nil {
-		return nil, e
-	}
-	id, e := requireVersionID(req)
-	if e != nil {
-		return nil, e
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	mp, e := s.customerPolicyForWrite(req, arn, "DeletePolicyVersion")
+	mp, e := s.customerPolicyForWrite(req, arn, action)
 	if e != nil {
 		return nil, e
 	}
@@ -471,9 +451,23 @@ func (s *Server) iamDeletePolicyVersion(req *request) (any, *apiError) {
 	if i < 0 {
 		return nil, noSuchVersion(arn, id)
 	}
-	if mp.defaultID == id {
-		return nil, apiErr(409, "DeleteConflict", "Cannot delete the default version of a policy.")
-	}
-	mp.versions = slices.Delete(mp.versions, i, i+1)
-	return xmlResult{noResult: true}, nil
+	return fn(mp, i)
+}
+
+func (s *Server) iamSetDefaultPolicyVersion(req *request) (any, *apiError) {
+	return s.withPolicyVersion(req, "SetDefaultPolicyVersion", func(mp *managedPolicy, i int) (any, *apiError) {
+		mp.defaultID = mp.versions[i].id
+		mp.updated = time.Now().UTC()
+		return xmlResult{noResult: true}, nil
+	})
+}
+
+func (s *Server) iamDeletePolicyVersion(req *request) (any, *apiError) {
+	return s.withPolicyVersion(req, "DeletePolicyVersion", func(mp *managedPolicy, i int) (any, *apiError) {
+		if mp.defaultID == mp.versions[i].id {
+			return nil, apiErr(409, "DeleteConflict", "Cannot delete the default version of a policy.")
+		}
+		mp.versions = slices.Delete(mp.versions, i, i+1)
+		return xmlResult{noResult: true}, nil
+	})
 }

@@ -137,7 +137,9 @@ func (s *Server) iamDeleteInstanceProfile(req *request) (any, *apiError) {
 	return xmlResult{noResult: true}, nil
 }
 
-func (s *Server) iamAddRoleToInstanceProfile(req *request) (any, *apiError) {
+// withProfileRole is the shape of the calls that name an instance profile
+// and a role: both validated, then fn holds s.mu with the profile found.
+func (s *Server) withProfileRole(req *request, fn func(ps *profileState, role string) (any, *apiError)) (any, *apiError) {
 	name, e := requireProfileName(req)
 	if e != nil {
 		return nil, e
@@ -152,36 +154,30 @@ func (s *Server) iamAddRoleToInstanceProfile(req *request) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	rs, e := s.findRole(req, role)
-	if e != nil {
-		return nil, e
-	}
-	if len(ps.Roles) >= rolesPerInstanceProfile {
-		return nil, apiErrf(409, "LimitExceeded", "Cannot exceed quota for InstanceSessionsPerInstanceProfile: %d", rolesPerInstanceProfile)
-	}
-	ps.Roles = append(ps.Roles, rs.Name)
-	return xmlResult{noResult: true}, nil
+	return fn(ps, role)
+}
+
+func (s *Server) iamAddRoleToInstanceProfile(req *request) (any, *apiError) {
+	return s.withProfileRole(req, func(ps *profileState, role string) (any, *apiError) {
+		rs, e := s.findRole(req, role)
+		if e != nil {
+			return nil, e
+		}
+		if len(ps.Roles) >= rolesPerInstanceProfile {
+			return nil, apiErrf(409, "LimitExceeded", "Cannot exceed quota for InstanceSessionsPerInstanceProfile: %d", rolesPerInstanceProfile)
+		}
+		ps.Roles = append(ps.Roles, rs.Name)
+		return xmlResult{noResult: true}, nil
+	})
 }
 
 func (s *Server) iamRemoveRoleFromInstanceProfile(req *request) (any, *apiError) {
-	name, e := requireProfileName(req)
-	if e != nil {
-		return nil, e
-	}
-	role, e := requireRoleName(req)
-	if e != nil {
-		return nil, e
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ps, e := s.findProfile(req, name)
-	if e != nil {
-		return nil, e
-	}
-	i := slices.IndexFunc(ps.Roles, func(r string) bool { return strings.EqualFold(r, role) })
-	if i < 0 {
-		return nil, apiErrf(404, "NoSuchEntity", "The role with name %s cannot be found.", role)
-	}
-	ps.Roles = slices.Delete(ps.Roles, i, i+1)
-	return xmlResult{noResult: true}, nil
+	return s.withProfileRole(req, func(ps *profileState, role string) (any, *apiError) {
+		i := slices.IndexFunc(ps.Roles, func(r string) bool { return strings.EqualFold(r, role) })
+		if i < 0 {
+			return nil, apiErrf(404, "NoSuchEntity", "The role with name %s cannot be found.", role)
+		}
+		ps.Roles = slices.Delete(ps.Roles, i, i+1)
+		return xmlResult{noResult: true}, nil
+	})
 }
