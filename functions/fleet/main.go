@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -52,10 +51,10 @@ func build(getenv func(string) string, log *slog.Logger) (*fleet.Handler, error)
 		return nil, fmt.Errorf("loading AWS configuration: %w", err)
 	}
 	reader, err := fleet.New(fleet.Clients{
-		EC2: perRegion(func(r string) fleet.InstancesAPI {
+		EC2: awsenv.PerRegion(func(r string) fleet.InstancesAPI {
 			return ec2.NewFromConfig(sdk.For("EC2"), func(o *ec2.Options) { o.Region = r })
 		}),
-		SSM: perRegion(func(r string) fleet.NodesAPI {
+		SSM: awsenv.PerRegion(func(r string) fleet.NodesAPI {
 			return ssm.NewFromConfig(sdk.For("SSM"), func(o *ssm.Options) { o.Region = r })
 		}),
 		IAM:     iam.NewFromConfig(sdk.For("IAM")),
@@ -65,21 +64,4 @@ func build(getenv func(string) string, log *slog.Logger) (*fleet.Handler, error)
 		return nil, err
 	}
 	return &fleet.Handler{Runner: reader, Publisher: sns.NewFromConfig(sdk.For("SNS")), TopicARN: cfg.TopicARN, Log: log, Metrics: os.Stdout}, nil
-}
-
-// perRegion builds one client per Region on first use and keeps it for the
-// execution environment: the SigV4 scope must name the Region read.
-func perRegion[C any](build func(region string) C) func(string) C {
-	var mu sync.Mutex
-	clients := map[string]C{}
-	return func(region string) C {
-		mu.Lock()
-		defer mu.Unlock()
-		c, ok := clients[region]
-		if !ok {
-			c = build(region)
-			clients[region] = c
-		}
-		return c
-	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -70,7 +69,7 @@ func build(getenv func(string) string, log *slog.Logger) (*guard.Handler, error)
 		IAM:      iamClient,
 		Policies: iamClient,
 		Regions:  account.NewFromConfig(sdk.For("Account")),
-		Stacks: perRegion(func(region string) reconcile.StacksAPI {
+		Stacks: awsenv.PerRegion(func(region string) reconcile.StacksAPI {
 			return cloudformation.NewFromConfig(sdk.For("CloudFormation"), func(o *cloudformation.Options) { o.Region = region })
 		}),
 	}, reconcile.Options{Parallelism: cfg.Parallelism})
@@ -126,23 +125,7 @@ func build(getenv func(string) string, log *slog.Logger) (*guard.Handler, error)
 // and the SigV4 scope must name the Region being read. The reconciler asks
 // only for managed, enabled Regions, so the cache never outgrows them.
 func ssmClients(cfg aws.Config) func(region string) reconcile.SettingsAPI {
-	return perRegion(func(region string) reconcile.SettingsAPI {
+	return awsenv.PerRegion(func(region string) reconcile.SettingsAPI {
 		return ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.Region = region })
 	})
-}
-
-// perRegion keeps one client per Region, built on first use.
-func perRegion[C any](build func(region string) C) func(region string) C {
-	var mu sync.Mutex
-	clients := map[string]C{}
-	return func(region string) C {
-		mu.Lock()
-		defer mu.Unlock()
-		c, ok := clients[region]
-		if !ok {
-			c = build(region)
-			clients[region] = c
-		}
-		return c
-	}
 }
