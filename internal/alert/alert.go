@@ -81,6 +81,16 @@ type Message struct {
 // Regions, a run gives at most one message.
 func Compose(r *dhmc.Report) (Message, bool) { return compose(r, Notes{}) }
 
+// Worth reports whether r has anything to tell: findings, errors or a
+// denied attempt (what Compose would send a message for).
+func Worth(r *dhmc.Report) bool {
+	if r == nil {
+		return false
+	}
+	outcome, _ := classify(r)
+	return outcome != ""
+}
+
 func compose(r *dhmc.Report, n Notes) (Message, bool) {
 	if r == nil {
 		return Message{}, false

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
+	"github.com/dhmc-guard/dhmc-guard/internal/alert"
 	"github.com/dhmc-guard/dhmc-guard/internal/dhmc"
 )
 
@@ -21,9 +22,7 @@ const detailBudget = MaxEntrySize - 1024
 // Worth reports whether a run is published centrally: it found drift, a
 // read or repair failed, or AWS refused someone's attempt on DHMC (the
 // same runs that alert the account).
-func Worth(r *dhmc.Report) bool {
-	return r != nil && (r.Drifted() || r.Failed() || r.Cause.ErrorCode != "")
-}
+func Worth(r *dhmc.Report) bool { return alert.Worth(r) }
 
 // runDetail is the event's detail: the report, with a note when it had to
 // be shortened to fit the entry limit.

@@ -38,12 +38,15 @@ type Central interface {
 // marked delivered after. A redelivered event alerts nobody twice. Without
 // the ledger, or when it is unavailable, the alert is sent (fail open).
 func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report) error {
-	plain, ok := alert.Compose(r)
-	if !ok {
-		return nil
-	}
 	if h.Ledger == nil {
-		return h.deliver(ctx, log, r, plain, nil)
+		m, ok := alert.Compose(r)
+		if !ok {
+			return nil
+		}
+		return h.deliver(ctx, log, r, m, nil)
+	}
+	if !alert.Worth(r) {
+		return nil
 	}
 	now := h.now()
 	signals := ledger.SignalsOf(r, alert.ResultSeverity, now)
