@@ -306,7 +306,7 @@ func checkSchedule(t *testing.T, fn, name string, sam map[string]any, set *infra
 	for k, v := range sam {
 		var got any
 		switch k {
-		case "ScheduleExpression", "FlexibleTimeWindow", "State", "Description", "ScheduleExpressionTimezone":
+		case "Name", "ScheduleExpression", "FlexibleTimeWindow", "State", "Description", "ScheduleExpressionTimezone":
 			got = sched[k]
 		case "Input", "RetryPolicy":
 			got = get(t, sched, "Target", k)

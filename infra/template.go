@@ -12,6 +12,8 @@
 package infra
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,6 +43,15 @@ type Env struct {
 	Region, AccountID, Partition, StackName string
 	// Params override the templates' defaults.
 	Params map[string]string
+}
+
+// stackUUID stands for the UUID CloudFormation gives each stack (the last
+// part of its ID): like the real one, it differs between two stacks of one
+// account and Region, so names built from it can be checked for collisions.
+func (e Env) stackUUID() string {
+	h := sha256.Sum256([]byte(e.Partition + "/" + e.AccountID + "/" + e.Region + "/" + e.StackName))
+	x := hex.EncodeToString(h[:16])
+	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
 }
 
 // DefaultEnv is a stack named dhmc-guard in eu-west-1 of the samples' account.
@@ -445,7 +456,7 @@ func (r *renderer) pseudo(name string) (string, bool) {
 	case "AWS::URLSuffix":
 		return "amazonaws.com", true
 	case "AWS::StackId":
-		return "arn:" + r.env.Partition + ":cloudformation:" + r.env.Region + ":" + r.env.AccountID + ":stack/" + r.env.StackName + "/id", true
+		return "arn:" + r.env.Partition + ":cloudformation:" + r.env.Region + ":" + r.env.AccountID + ":stack/" + r.env.StackName + "/" + r.env.stackUUID(), true
 	}
 	return "", false
 }
