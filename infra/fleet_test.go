@@ -61,6 +61,7 @@ func TestFleetRoleIsReadOnlyAndScoped(t *testing.T) {
 		"logs:CreateLogStream on getatt:FleetLogGroup.Arn",
 		"logs:PutLogEvents on getatt:FleetLogGroup.Arn",
 		"sns:Publish on ref:AlertTopic",
+		"sqs:SendMessage on getatt:FailureQueue.Arn",
 		"ssm:DescribeInstanceInformation on *",
 		"ssm:GetServiceSetting on arn:aws:ssm:*:" + account + settingSuffix,
 		"ssm:DescribeInstanceInformation on *",
@@ -69,9 +70,10 @@ func TestFleetRoleIsReadOnlyAndScoped(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("fleet role grants\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
-	// Reads only: every action is a read, a log line, or the digest (and the
-	// topic key the digest needs). A write to EC2, SSM or IAM fails here.
-	writes := map[string]bool{"sns:Publish": true, "logs:CreateLogStream": true, "logs:PutLogEvents": true, "kms:GenerateDataKey": true, "kms:Decrypt": true}
+	// Reads only: every action is a read, a log line, the digest, the failed
+	// event to the failure queue (its destination), and the key those two
+	// are encrypted with. A write to EC2, SSM or IAM fails here.
+	writes := map[string]bool{"sns:Publish": true, "sqs:SendMessage": true, "logs:CreateLogStream": true, "logs:PutLogEvents": true, "kms:GenerateDataKey": true, "kms:Decrypt": true}
 	for _, g := range got {
 		action, res, _ := strings.Cut(g, " on ")
 		_, verb, _ := strings.Cut(action, ":")
@@ -104,6 +106,9 @@ func TestFleetFunctionIsBuiltAndScheduled(t *testing.T) {
 		"LogFormat":     {get(t, p, "LoggingConfig", "LogFormat"), "JSON"},
 		"BuildMethod":   {get(t, fn.Metadata, "BuildMethod"), "go1.x"},
 		"Retries":       {get(t, p, "EventInvokeConfig", "MaximumRetryAttempts"), "0"},
+		"OnFailure":     {get(t, p, "EventInvokeConfig", "DestinationConfig", "OnFailure", "Destination"), "getatt:FailureQueue.Arn"},
+		"OnFailureType": {get(t, p, "EventInvokeConfig", "DestinationConfig", "OnFailure", "Type"), "SQS"},
+		"Concurrency":   {p["ReservedConcurrentExecutions"], "1"},
 	} {
 		if str(c.got) != c.want {
 			t.Errorf("%s = %v, want %s", name, c.got, c.want)

@@ -11,7 +11,11 @@ Region), never a local path.
     python infra/org/stackset.py infra/template.yaml infra/org/guard-stackset.yaml
     python infra/org/stackset.py --check infra/template.yaml infra/org/guard-stackset.yaml
 
---check regenerates in memory and fails when the committed file differs.
+--check regenerates in memory and fails when the committed file differs, or
+when the template is within SIZE_MARGIN bytes of the 51,200 bytes that
+`create-stack-set --template-body` accepts (infra/org/README.md deploys with
+--template-url, which takes up to 1 MB, but --template-body should keep
+working).
 """
 
 import argparse
@@ -60,6 +64,26 @@ def key_parameter(logical_id):
     }
 
 
+# CloudFormation's --template-body limit, and the room kept under it so that
+# the next change to infra/template.yaml does not break the README's
+# --template-body path unnoticed.
+TEMPLATE_BODY_LIMIT = 51_200
+SIZE_MARGIN = 2_048
+
+
+def size_problem(text):
+    """Returns why the template is too large for --template-body with the
+    margin, or None."""
+    size = len(text.encode("utf-8"))
+    if size > TEMPLATE_BODY_LIMIT - SIZE_MARGIN:
+        return (
+            f"the generated template is {size} bytes: over {TEMPLATE_BODY_LIMIT - SIZE_MARGIN} "
+            f"({TEMPLATE_BODY_LIMIT} for --template-body less a {SIZE_MARGIN}-byte margin); shrink it, "
+            "or raise the margin knowingly and deploy only with --template-url (infra/org/README.md)"
+        )
+    return None
+
+
 class Fixed:
     """A boto3 session stand-in: the translator asks it for a Region only to
     fill pseudo parameters, which we pass ourselves, so nothing is resolved
@@ -83,7 +107,11 @@ def prepare(sam):
             "Bucket": {"Fn::Sub": "${%s}-${AWS::Region}" % BUCKET_PARAMETER},
             "Key": {"Ref": key},
         }
-        res.pop("Metadata", None)
+        # The build hints mean nothing to CloudFormation; the scanner's
+        # skips (Metadata.checkov) stay, each reason beside its function.
+        meta = {k: v for k, v in res.pop("Metadata", {}).items() if k == "checkov"}
+        if meta:
+            res["Metadata"] = meta
     for name in added:
         if name in params:
             sys.exit(f"infra/template.yaml already has a parameter {name}: rename it in stackset.py")
@@ -112,6 +140,14 @@ def translate(sam):
         parameter_values=identity_parameters(sam),
         get_managed_policy_map=lambda: sys.exit("the template names managed policies by name; use ARNs"),
     )
+    # The translator copies a function's Metadata onto what it generates
+    # for it (EventInvokeConfig): the scanner's skips name the function's
+    # checks, so they stay on the function alone.
+    functions = {name for name, res in out.get("Resources", {}).items() if res.get("Type") == "AWS::Lambda::Function"}
+    for name, res in out.get("Resources", {}).items():
+        if name not in functions and any(name.startswith(fn) for fn in functions) and "Metadata" in res:
+            if any(res["Metadata"] is out["Resources"][fn].get("Metadata") for fn in functions):
+                del res["Metadata"]
     if "Transform" in out:
         sys.exit("translated template still has a Transform")
     for name, res in out.get("Resources", {}).items():
@@ -121,7 +157,11 @@ def translate(sam):
 
 
 class Dumper(yaml.SafeDumper):
-    """Block YAML, strings quoted only where YAML needs it, no line folding."""
+    """Block YAML, strings quoted only where YAML needs it, no line folding,
+    no anchors: every value written out where it is used."""
+
+    def ignore_aliases(self, data):
+        return True
 
 
 def _str(dumper, s):
@@ -133,7 +173,7 @@ Dumper.add_representer(str, _str)
 
 
 def render(out):
-    body = yaml.dump(out, Dumper=Dumper, sort_keys=False, default_flow_style=False, width=10_000, allow_unicode=True)
+    body = yaml.dump(out, Dumper=Dumper, sort_keys=False, default_flow_style=None, width=10_000, allow_unicode=True)
     return HEADER + body
 
 
@@ -156,9 +196,15 @@ def main():
             diff = difflib.unified_diff(committed.splitlines(True), text.splitlines(True), args.output, "regenerated")
             sys.stderr.writelines(list(diff)[:200])
             sys.exit(f"{args.output} is stale: run `make org-templates` and commit it")
+        if problem := size_problem(text):
+            sys.exit(f"{args.output}: {problem}")
+        size = len(text.encode("utf-8"))
+        print(f"{args.output}: current, {size} bytes ({TEMPLATE_BODY_LIMIT - size} under the --template-body limit)")
         return
     with open(args.output, "w", encoding="utf-8") as f:
         f.write(text)
+    if problem := size_problem(text):
+        print(f"warning: {args.output}: {problem}", file=sys.stderr)
 
 
 if __name__ == "__main__":
