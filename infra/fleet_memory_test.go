@@ -18,3 +18,25 @@ func TestFleetMemorySizeIsTheOneBenchCheckAssumes(t *testing.T) {
 		t.Errorf("FleetFunction MemorySize = %v, bench-check assumes %d MB", fn.Properties["MemorySize"], benchcheck.FleetMemoryMB)
 	}
 }
+
+// Lambda's filter counts a line without a level (every EMF metric record) as
+// INFO: whatever LogLevel says, the filter stays at INFO or below, and the
+// functions get the level for their own lines (internal/loglevel).
+func TestLambdaLogFilterNeverDropsMetrics(t *testing.T) {
+	for _, level := range []string{"DEBUG", "INFO", "WARN", "ERROR"} {
+		r := render(t, mainTemplate, envWith("", map[string]string{"LogLevel": level}))
+		want := "INFO"
+		if level == "DEBUG" {
+			want = "DEBUG"
+		}
+		for _, name := range []string{"GuardFunction", "FleetFunction"} {
+			p := resource(t, r, name, "AWS::Serverless::Function").Properties
+			if got := str(get(t, p, "LoggingConfig", "ApplicationLogLevel")); got != want {
+				t.Errorf("LogLevel %s: %s ApplicationLogLevel %s, want %s", level, name, got, want)
+			}
+			if got := str(get(t, p, "Environment", "Variables", "DHMC_LOG_LEVEL")); got != level {
+				t.Errorf("LogLevel %s: %s DHMC_LOG_LEVEL %s", level, name, got)
+			}
+		}
+	}
+}
