@@ -12,7 +12,7 @@ func TestLambdaLevelFollowsTheDocumentedRule(t *testing.T) {
 	const ts = `"timestamp":"2026-12-05T10:00:00.123Z"`
 	for _, tt := range []struct{ line, want string }{
 		{`{"level":"WARN",` + ts + `,"message":"m"}`, "WARN"},
-		{`{"level":"debug",` + ts + `}`, "DEBUG"}, // case does not matter
+		{`{"level":"debug",` + ts + `}`, "DEBUG"},  // case does not matter
 		{`{"level":"WARNING",` + ts + `}`, "INFO"}, // not one of Lambda's levels
 		{`{"level":"ERROR"}`, "INFO"},              // no valid timestamp
 		{`{"level":"ERROR","timestamp":"yesterday"}`, "INFO"},
