@@ -162,9 +162,9 @@ func (r *Reader) managedRegions(ctx context.Context, calls *counter) ([]string, 
 }
 
 // readRegion streams one Region into a Tally: the setting, then the managed
-// nodes (kept as a map, the one thing that grows with the Region's fleet:
-// an ID and two short strings per node), then the running instances page
-// by page, each classified as it arrives.
+// nodes (a nodeIndex, the one thing that grows with the Region's fleet:
+// some 30 bytes a node), then the running instances page by page, each
+// classified as it arrives and the page dropped.
 func (r *Reader) readRegion(ctx context.Context, region string, ps *profiles, calls *counter) *Tally {
 	nodesAPI := r.clients.SSM(region)
 	d, settingErr := r.readSetting(ctx, region, nodesAPI, calls)
@@ -200,18 +200,8 @@ func (r *Reader) readSetting(ctx context.Context, region string, api NodesAPI, c
 	return DHMCFromSetting(aws.ToString(out.ServiceSetting.SettingValue)), nil
 }
 
-func (r *Reader) readNodes(ctx context.Context, region string, api NodesAPI, calls *counter, t *Tally) (map[string]Node, error) {
-	nodes := map[string]Node{}
-	// The few distinct ping statuses and agent versions are shared among the
-	// nodes instead of one copy each (the decoder makes a string per field).
-	seen := map[string]string{}
-	intern := func(s string) string {
-		if v, ok := seen[s]; ok {
-			return v
-		}
-		seen[s] = s
-		return s
-	}
+func (r *Reader) readNodes(ctx context.Context, region string, api NodesAPI, calls *counter, t *Tally) (*nodeIndex, error) {
+	nodes := newNodeIndex()
 	in := &ssm.DescribeInstanceInformationInput{MaxResults: aws.Int32(nodesPage)}
 	for {
 		calls.add("ssm:DescribeInstanceInformation")
@@ -225,10 +215,7 @@ func (r *Reader) readNodes(ctx context.Context, region string, api NodesAPI, cal
 				continue
 			}
 			t.AddNode()
-			nodes[aws.ToString(n.InstanceId)] = Node{
-				PingStatus:   intern(string(n.PingStatus)),
-				AgentVersion: intern(aws.ToString(n.AgentVersion)),
-			}
+			nodes.put(aws.ToString(n.InstanceId), Node{PingStatus: string(n.PingStatus), AgentVersion: aws.ToString(n.AgentVersion)})
 		}
 		if page.NextToken == nil || *page.NextToken == "" {
 			return nodes, nil
@@ -237,7 +224,7 @@ func (r *Reader) readNodes(ctx context.Context, region string, api NodesAPI, cal
 	}
 }
 
-func (r *Reader) readInstances(ctx context.Context, region string, nodes map[string]Node, ps *profiles, calls *counter, t *Tally) error {
+func (r *Reader) readInstances(ctx context.Context, region string, nodes *nodeIndex, ps *profiles, calls *counter, t *Tally) error {
 	api := r.clients.EC2(region)
 	in := &ec2.DescribeInstancesInput{
 		MaxResults: aws.Int32(instancesPage),
@@ -257,7 +244,7 @@ func (r *Reader) readInstances(ctx context.Context, region string, nodes map[str
 // Reader's page tokens throughout, so at most PagesInFlight decoded pages
 // exist at once; the page is garbage when it returns.
 func (r *Reader) readInstancesPage(ctx context.Context, region string, api InstancesAPI, in *ec2.DescribeInstancesInput,
-	nodes map[string]Node, ps *profiles, calls *counter, t *Tally) (*string, error) {
+	nodes *nodeIndex, ps *profiles, calls *counter, t *Tally) (*string, error) {
 	select {
 	case r.pages <- struct{}{}:
 	case <-ctx.Done():
@@ -285,7 +272,7 @@ func (r *Reader) readInstancesPage(ctx context.Context, region string, api Insta
 				p = ps.get(ctx, inst.ProfileARN)
 			}
 			var node *Node
-			if n, ok := nodes[inst.ID]; ok {
+			if n, ok := nodes.get(inst.ID); ok {
 				node = &n
 			}
 			t.AddInstance(inst, node, p)
