@@ -121,7 +121,7 @@ func TestFleetFunctionIsBuiltAndScheduled(t *testing.T) {
 		t.Error("the fleet log group keeps logs forever")
 	}
 	vars := get(t, p, "Environment", "Variables").(map[string]any)
-	wantVars := map[string]string{fleet.EnvTopicARN: "ref:AlertTopic", fleet.EnvRegions: "eu-west-1,us-east-1", fleet.EnvParallelism: "8"}
+	wantVars := map[string]string{fleet.EnvTopicARN: "ref:AlertTopic", fleet.EnvRegions: "eu-west-1,us-east-1", fleet.EnvParallelism: "8", "DHMC_LOG_LEVEL": "INFO"}
 	for k, w := range wantVars {
 		if str(vars[k]) != w {
 			t.Errorf("%s = %v, want %s", k, vars[k], w)

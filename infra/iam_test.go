@@ -50,7 +50,7 @@ func sourceAccountCondition(st map[string]any) string {
 
 // readOnlyOnStar are the only actions allowed on Resource "*": reads that
 // take no resource ARN.
-var readOnlyOnStar = []string{"account:ListRegions", "cloudformation:DescribeStackResources",
+var readOnlyOnStar = []string{"account:ListRegions", "cloudformation:DescribeStackResources", "ssm:ListAssociations",
 	// fleet readiness report (infra/fleet_test.go): list reads IAM scopes only to "*"
 	"ec2:DescribeInstances", "ssm:DescribeInstanceInformation"}
 
@@ -171,6 +171,7 @@ func TestFunctionRoleIsLeastPrivilege(t *testing.T) {
 		{"logs:PutLogEvents", "getatt:GuardLogGroup.Arn"},
 		{"account:ListRegions", "*"},
 		{"cloudformation:DescribeStackResources", "*"},
+		{"ssm:ListAssociations", "*"},
 		// The run ledger (infra/ledger_test.go checks the statement).
 		{"dynamodb:GetItem", "getatt:LedgerTable.Arn"},
 		{"dynamodb:PutItem", "getatt:LedgerTable.Arn"},

@@ -97,6 +97,7 @@ func TestFunctionEnvironmentComesFromTheParameters(t *testing.T) {
 		"DHMC_FAILURE_QUEUE_URL":    "ref:FailureQueue",
 		"DHMC_ALERT_WINDOW_MINUTES": "60",
 		"DHMC_FLAP_BACKOFF":         "false",
+		"DHMC_LOG_LEVEL":            "DEBUG",
 	}
 	for k, w := range want {
 		if got, ok := vars[k]; !ok || str(got) != w {

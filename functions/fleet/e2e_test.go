@@ -135,6 +135,34 @@ func TestScheduledReportUnderRIE(t *testing.T) {
 	if reasons == 0 {
 		t.Error("no per-reason metric")
 	}
+	// HttpTokens optional is hygiene: those instances count as ready (the
+	// seed's oracle says so, and CheckFleet held the report to it above),
+	// and they are counted on their own metric, never as a reason.
+	if f.Expected.Total.Hygiene[fleetseed.IMDSv1] == 0 {
+		t.Fatal("the seed has no IMDSv1 instance: the test would prove nothing")
+	}
+	if r.Totals.Hygiene[fleet.ReasonIMDSv1] != f.Expected.Total.Hygiene[fleetseed.IMDSv1] || r.Totals.Reasons[fleet.ReasonIMDSv1] != 0 {
+		t.Errorf("imdsv1-allowed: hygiene %d reasons %d, seeded %d as hygiene", r.Totals.Hygiene[fleet.ReasonIMDSv1], r.Totals.Reasons[fleet.ReasonIMDSv1], f.Expected.Total.Hygiene[fleetseed.IMDSv1])
+	}
+	hygiene := 0
+	for _, rec := range emf[metrics.FleetHygiene] {
+		region, why := rec[metrics.DimRegion].(string), rec[metrics.DimReason].(string)
+		hygiene += int(rec[metrics.FleetHygiene].(float64))
+		if got := int(rec[metrics.FleetHygiene].(float64)); got != f.Expected.Regions[region].Hygiene[why] {
+			t.Errorf("EMF hygiene %s %s = %d, seeded %d", region, why, got, f.Expected.Regions[region].Hygiene[why])
+		}
+	}
+	if hygiene != f.Expected.Total.Hygiene[fleetseed.IMDSv1] {
+		t.Errorf("EMF hygiene adds up to %d, seeded %d", hygiene, f.Expected.Total.Hygiene[fleetseed.IMDSv1])
+	}
+	for _, rec := range emf[metrics.FleetNotReadyReason] {
+		if rec[metrics.DimReason] == fleetseed.IMDSv1 {
+			t.Errorf("imdsv1-allowed counted as a reason not ready: %v", rec)
+		}
+	}
+	if !strings.Contains(m.Body, "Hygiene (DHMC still manages these") {
+		t.Error("digest lacks the hygiene section")
+	}
 	if w := f.Emu.CountCalls(func(c awsemu.Call) bool { return c.Write && c.Service != "sns" }); w != 0 {
 		t.Errorf("%d writes besides the digest: the fleet function must only read", w)
 	}

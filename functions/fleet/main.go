@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/account"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/dhmc-guard/dhmc-guard/internal/awsenv"
 	"github.com/dhmc-guard/dhmc-guard/internal/fleet"
+	"github.com/dhmc-guard/dhmc-guard/internal/loglevel"
 )
 
 // retryAttempts is per call, adaptive (client-side rate limiting on
@@ -30,7 +30,7 @@ const (
 )
 
 func main() {
-	log := slog.New(lambdacontext.NewLogHandler())
+	log := loglevel.New(os.Getenv)
 	h, err := build(os.Getenv, log)
 	if err != nil {
 		log.Error("dhmc-guard fleet report failed to start", "error", err)

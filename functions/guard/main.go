@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/account"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -26,6 +25,7 @@ import (
 	"github.com/dhmc-guard/dhmc-guard/internal/config"
 	"github.com/dhmc-guard/dhmc-guard/internal/guard"
 	"github.com/dhmc-guard/dhmc-guard/internal/ledger"
+	"github.com/dhmc-guard/dhmc-guard/internal/loglevel"
 	"github.com/dhmc-guard/dhmc-guard/internal/reconcile"
 	"github.com/dhmc-guard/dhmc-guard/internal/trigger"
 )
@@ -40,7 +40,7 @@ const retryAttempts = 5
 const attemptTimeout = 10 * time.Second
 
 func main() {
-	log := slog.New(lambdacontext.NewLogHandler())
+	log := loglevel.New(os.Getenv)
 	h, err := build(os.Getenv, log)
 	if err != nil {
 		// An init failure: Lambda reports it and never runs a half-configured

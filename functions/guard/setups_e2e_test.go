@@ -44,6 +44,15 @@ var setupWants = map[string]setupWant{
 		subject:  "DHMC left alone: managed by Quick Setup in 3 Regions of " + acct,
 		takeOver: true,
 	},
+	// AWS's own enforcer: the same role names as Quick Setup, named by its
+	// association. It leaves a setting already configured alone, so a
+	// take-over holds.
+	"aws-org-setup": {
+		findings: inEveryRegion("managed-elsewhere reported"),
+		outcome:  "reported", severity: "low",
+		subject:  "DHMC left alone: managed by AWS EnableDHMCAssociation in 3 Regions of " + acct,
+		takeOver: true,
+	},
 	"service-managed": {
 		findings: withRole("role "+dhmc.DefaultRoleName+" managed-elsewhere reported", inEveryRegion("managed-elsewhere reported")),
 		outcome:  "reported", severity: "low",
@@ -356,5 +365,34 @@ func TestQuickSetupAdoptedRepairsOnlyTheDriftedRegionsRole(t *testing.T) {
 	}
 	if again := sweep(t, sb); len(again.Results) != 0 {
 		t.Errorf("second sweep finds %q", findings(again))
+	}
+}
+
+// TestAWSEnforcerUnreadableFallsBackToQuickSetup: naming AWS's own enforcer
+// takes one more read (ssm:ListAssociations); where it is denied, the setup
+// is still recognised by its role names and still alerted on: the read
+// fails open, it never silences.
+func TestAWSEnforcerUnreadableFallsBackToQuickSetup(t *testing.T) {
+	var org sandbox.Setup
+	for _, s := range sandbox.Setups {
+		if s.Name == "aws-org-setup" {
+			org = s
+		}
+	}
+	sb, emu := startSetup(t, org)
+	emu.Inject(awsemu.Fault{Op: "ssm:ListAssociations", Kind: awsemu.FaultAccessDenied})
+	rep := sweep(t, sb)
+	if got, want := findings(rep), sortedCopy(inEveryRegion("managed-elsewhere reported")); !slices.Equal(got, want) {
+		t.Errorf("findings\n got %q\nwant %q", got, want)
+	}
+	if n := emu.CountCalls(func(c awsemu.Call) bool { return c.Operation == "ListAssociations" && c.ErrorCode != "" }); n != len(sandbox.Regions) {
+		t.Errorf("%d denied ListAssociations calls, want one per Region (%d)", n, len(sandbox.Regions))
+	}
+	m := oneMessage(t, emu)
+	if want := "DHMC left alone: managed by Quick Setup in 3 Regions of " + acct; m.Subject != want {
+		t.Errorf("subject %q, want %q", m.Subject, want)
+	}
+	if !strings.Contains(m.Body, "Managed by: Quick Setup\n") {
+		t.Errorf("body does not name Quick Setup:\n%s", m.Body)
 	}
 }

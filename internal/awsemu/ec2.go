@@ -154,11 +154,20 @@ func (in *Instance) matches(f ec2Filter) bool {
 	case f.name == "instance-id":
 		return filterMatch(f.values, in.ID)
 	case f.name == "tag-key":
-		return in.Name != "" && filterMatch(f.values, "Name")
-	case f.name == "tag:Name":
-		return in.Name != "" && filterMatch(f.values, in.Name)
+		for _, t := range in.tags() {
+			if filterMatch(f.values, t[0]) {
+				return true
+			}
+		}
+		return false
 	case strings.HasPrefix(f.name, "tag:"):
-		return false // only the Name tag is emulated
+		key := strings.TrimPrefix(f.name, "tag:")
+		for _, t := range in.tags() {
+			if t[0] == key && filterMatch(f.values, t[1]) {
+				return true
+			}
+		}
+		return false
 	case f.name == "iam-instance-profile.arn":
 		return in.InstanceProfileARN != "" && filterMatch(f.values, in.InstanceProfileARN)
 	case f.name == "metadata-options.http-tokens":
@@ -305,63 +314,4 @@ func (s *Server) ec2DescribeInstances(req *request) (any, *apiError) {
 		x.leaf("nextToken", ec2Token(to))
 	}
 	return x.result(), nil
-}
-
-// instanceXML writes one instancesSet item; callers hold s.mu.
-func (s *Server) instanceXML(x *xb, req *request, in *Instance, profileIDs map[string]string) {
-	x.open("item")
-	x.leaf("instanceId", in.ID)
-	x.leaf("imageId", in.ImageID)
-	x.open("instanceState")
-	x.leaf("code", strconv.Itoa(instanceStateCodes[in.State]))
-	x.leaf("name", in.State)
-	x.close("instanceState")
-	x.leaf("privateDnsName", "ip-10-0-0-1."+req.region+".compute.internal")
-	x.leaf("instanceType", in.InstanceType)
-	x.leaf("launchTime", in.LaunchTime.UTC().Format("2006-01-02T15:04:05.000Z"))
-	x.open("placement")
-	x.leaf("availabilityZone", req.region+"a")
-	x.leaf("tenancy", "default")
-	x.close("placement")
-	if in.Platform != "" {
-		x.leaf("platform", in.Platform)
-	}
-	x.leaf("architecture", "x86_64")
-	x.leaf("rootDeviceType", "ebs")
-	if in.InstanceProfileARN != "" {
-		id, ok := profileIDs[in.InstanceProfileARN]
-		if !ok {
-			id = s.profileIDByARN(req.account, in.InstanceProfileARN)
-			if id == "" {
-				id = "AIPA" + strings.ToUpper(randomHex(17))
-			}
-			profileIDs[in.InstanceProfileARN] = id
-		}
-		x.open("iamInstanceProfile")
-		x.leaf("arn", in.InstanceProfileARN)
-		x.leaf("id", id)
-		x.close("iamInstanceProfile")
-	}
-	if in.Name != "" {
-		x.open("tagSet")
-		x.open("item")
-		x.leaf("key", "Name")
-		x.leaf("value", in.Name)
-		x.close("item")
-		x.close("tagSet")
-	}
-	details := "Linux/UNIX"
-	if in.Platform == "windows" {
-		details = "Windows"
-	}
-	x.leaf("platformDetails", details)
-	x.open("metadataOptions")
-	x.leaf("state", "applied")
-	x.leaf("httpTokens", in.HTTPTokens)
-	x.leaf("httpPutResponseHopLimit", "2")
-	x.leaf("httpEndpoint", in.HTTPEndpoint)
-	x.leaf("httpProtocolIpv6", "disabled")
-	x.leaf("instanceMetadataTags", "disabled")
-	x.close("metadataOptions")
-	x.close("item")
 }

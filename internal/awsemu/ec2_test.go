@@ -100,8 +100,15 @@ func TestDescribeInstancesShowsProfileTokensAndName(t *testing.T) {
 	if in.MetadataOptions.HttpTokens != ec2types.HttpTokensStateOptional {
 		t.Errorf("http tokens %v", in.MetadataOptions.HttpTokens)
 	}
-	if len(in.Tags) != 1 || aws.ToString(in.Tags[0].Key) != "Name" || aws.ToString(in.Tags[0].Value) != "web-2" {
+	// The Name first, then the tags an Auto Scaling group adds (the full
+	// payload EC2 answers, about 4.7 KB an instance).
+	if len(in.Tags) < 2 || aws.ToString(in.Tags[0].Key) != "Name" || aws.ToString(in.Tags[0].Value) != "web-2" ||
+		aws.ToString(in.Tags[1].Key) != "aws:autoscaling:groupName" {
 		t.Errorf("tags %+v", in.Tags)
+	}
+	if len(in.NetworkInterfaces) != 1 || len(in.BlockDeviceMappings) != 1 || in.CpuOptions == nil || aws.ToString(in.PrivateIpAddress) == "" {
+		t.Errorf("the instance lacks what EC2 answers: interfaces %d volumes %d cpu %v ip %q",
+			len(in.NetworkInterfaces), len(in.BlockDeviceMappings), in.CpuOptions, aws.ToString(in.PrivateIpAddress))
 	}
 	if in.LaunchTime == nil || aws.ToString(in.PlatformDetails) != "Linux/UNIX" {
 		t.Errorf("launch time %v platform %v", in.LaunchTime, in.PlatformDetails)

@@ -59,6 +59,9 @@ type Server struct {
 	// fleet: EC2 instances, SSM managed nodes, instance profiles and customer
 	// managed policy versions (fleet_state.go).
 	fleet fleetState
+	// associations are State Manager associations by account and Region
+	// (ssm_associations.go).
+	associations map[regionKey][]Association
 
 	ln  net.Listener
 	srv *http.Server

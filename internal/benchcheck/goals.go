@@ -2,6 +2,7 @@ package benchcheck
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"time"
 )
@@ -65,6 +66,7 @@ func (e Env) sweeps() int {
 // Checks are the goals, in the order make bench-check runs them.
 func Checks(env Env) []Check {
 	ms := float64(env.latency()) / float64(time.Millisecond)
+	fleet := newFleetRuns(env)
 	return []Check{
 		{
 			Name:     "regions-17-vs-1",
@@ -111,6 +113,26 @@ func Checks(env Env) []Check {
 			Attempts: 3,
 			Hint:     "Something keeps memory per Region or per run: profile a sweep of 64 Regions (heap).",
 			Measure:  func(ctx context.Context) (Attempt, error) { return measurePeakRSS(ctx, env) },
+		},
+		// Issue 16: the fleet report on EC2's real payload (fleet.go).
+		{
+			Name:     "fleet-50k-peak-rss",
+			What:     "the fleet bootstrap's peak resident memory under RIE for 50,000 instances over 17 Regions (EC2's full payload), " + fmtMs(ms) + " per call",
+			Max:      MaxFleetPeakRSSMiB,
+			Unit:     "MiB",
+			Attempts: 2,
+			Hint:     "Something holds instances or pages: DescribeInstances pages must be assessed and dropped (internal/fleet PagesInFlight).",
+			Measure:  fleet.measureRSS,
+		},
+		{
+			Name: "fleet-cpu-per-10k",
+			What: fmt.Sprintf("the fleet bootstrap's CPU seconds per 10,000 instances (same run): at %d MB, %.3f of a vCPU, 50,000 must finish in %v",
+				FleetMemoryMB, FleetMemoryMB/1769.0, FleetDeadline),
+			Max:      MaxFleetCPUPer10k,
+			Unit:     "s",
+			Attempts: 2,
+			Hint:     "Decoding DescribeInstances dominates: a slower decoder or more work per instance. Profile the fleet report, or raise the fleet MemorySize (and FleetMemoryMB) with the arithmetic.",
+			Measure:  fleet.measureCPU,
 		},
 	}
 }

@@ -18,6 +18,12 @@ const (
 	// cfnStackNameTag is the tag CloudFormation adds to what a stack creates,
 	// where the resource type propagates it (not guaranteed for IAM roles).
 	cfnStackNameTag = "aws:cloudformation:stack-name"
+	// EnableDHMCAssociation is the daily State Manager association the
+	// Systems Manager console's "Enable Systems Manager" for an organisation
+	// creates; it runs AWSQuickSetupType-EnableDHMC and uses Quick Setup's
+	// role names (dhmc-facts §10).
+	EnableDHMCAssociation = "EnableDHMCAssociation"
+	EnableDHMCRunbook     = "AWSQuickSetupType-EnableDHMC"
 	// sampleTemplate is AWS's sample template that turns DHMC on through a
 	// State Manager association, with one role per Region at path "/".
 	sampleTemplate = "aws-samples/aws-systems-manager-default-host-management-configuration"
@@ -30,6 +36,8 @@ const (
 func RecogniseManager(role RoleState, region string) (string, bool) {
 	stack := cmp.Or(role.Stack, role.Tags[cfnStackNameTag])
 	switch {
+	case role.EnforcedBy != "":
+		return AWSEnforcerName(role.EnforcedBy), true
 	case hasPrefixFold(role.Name, quickSetupRolePrefix), hasPrefixFold(stack, "StackSet-AWS-QuickSetup"):
 		return "Quick Setup", true
 	case strings.HasPrefix(role.Path, reservedPathPrefix):
@@ -40,6 +48,17 @@ func RecogniseManager(role RoleState, region string) (string, bool) {
 		return "CloudFormation (AWS's sample template " + sampleTemplate + ")", true
 	}
 	return "", false
+}
+
+// IsQuickSetupRoleName reports whether name is one Quick Setup gives its
+// roles, as AWS's organisation setup (EnableDHMCAssociation) does too.
+func IsQuickSetupRoleName(name string) bool { return hasPrefixFold(name, quickSetupRolePrefix) }
+
+// AWSEnforcerName is how alerts name AWS's own DHMC enforcer, found as the
+// State Manager association called association.
+func AWSEnforcerName(association string) string {
+	return "AWS " + association + " (the daily State Manager association that Enable Systems Manager for the organisation " +
+		"creates in the Systems Manager console, runbook " + EnableDHMCRunbook + ")"
 }
 
 // AdoptParameters are the template parameters under which the guard would

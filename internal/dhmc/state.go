@@ -50,6 +50,10 @@ type RoleState struct {
 	// Stack is the CloudFormation stack that created the role, when
 	// CloudFormation says so (DescribeStackResources by physical ID).
 	Stack string `json:"stack,omitempty"`
+	// EnforcedBy names AWS's own State Manager association that keeps DHMC
+	// on with this role (EnableDHMCAssociation), when a Region whose setting
+	// names the role has one (internal/reconcile/enforcer.go).
+	EnforcedBy string `json:"enforcedBy,omitempty"`
 }
 
 // SettingState is the service setting in one Region.

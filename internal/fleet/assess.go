@@ -29,11 +29,10 @@ func Classify(in Instance, node *Node, profile *Profile, d DHMC) []Reason {
 	if node != nil && agentTooOld(node.AgentVersion) {
 		out = append(out, ReasonOldAgent)
 	}
+	// Only a disabled endpoint keeps the agent from identifying the
+	// instance; HttpTokens "optional" still serves IMDSv2 (HygieneOf).
 	if in.HTTPEndpoint == "disabled" {
 		out = append(out, ReasonIMDSDisabled)
-	} else if in.HTTPTokens != "required" {
-		// Anything but "required" lets IMDSv1 through.
-		out = append(out, ReasonIMDSv1)
 	}
 	switch {
 	case node == nil:
@@ -42,6 +41,17 @@ func Classify(in Instance, node *Node, profile *Profile, d DHMC) []Reason {
 		out = append(out, ReasonNotPinging)
 	}
 	return out
+}
+
+// HygieneOf says what is worth fixing on one running instance although it
+// does not keep DHMC out, in Hygiene order.
+func HygieneOf(in Instance) []Reason {
+	if in.HTTPEndpoint != "disabled" && in.HTTPTokens != "required" {
+		// Anything but "required" lets IMDSv1 through; with the endpoint
+		// off there is no IMDS to harden.
+		return []Reason{ReasonIMDSv1}
+	}
+	return nil
 }
 
 // Tally adds one Region's instances up as they are read, keeping only
@@ -61,7 +71,7 @@ func NewTally(region string, d DHMC, keep int) *Tally {
 		keep = DefaultSample
 	}
 	return &Tally{
-		report: RegionReport{Region: region, DHMC: d, Reasons: map[Reason]*Sample{}},
+		report: RegionReport{Region: region, DHMC: d, Reasons: map[Reason]*Sample{}, Hygiene: map[Reason]*Sample{}},
 		keep:   keep, candidates: map[string]*Candidate{},
 	}
 }
@@ -76,6 +86,9 @@ func (t *Tally) AddInstance(in Instance, node *Node, profile *Profile) {
 	if node != nil && node.PingStatus == "Online" {
 		r.Online++
 	}
+	for _, h := range HygieneOf(in) {
+		sampleOf(r.Hygiene, h).add(in.ID, t.keep)
+	}
 	reasons := Classify(in, node, profile, r.DHMC)
 	if len(reasons) == 0 {
 		r.Ready++
@@ -83,16 +96,20 @@ func (t *Tally) AddInstance(in Instance, node *Node, profile *Profile) {
 	}
 	r.NotReady++
 	for _, why := range reasons {
-		s := r.Reasons[why]
-		if s == nil {
-			s = &Sample{}
-			r.Reasons[why] = s
-		}
-		s.add(in.ID, t.keep)
+		sampleOf(r.Reasons, why).add(in.ID, t.keep)
 		if why == ReasonProfileGrantsSSM || why == ReasonProfileUnreadable {
 			t.candidate(profile, in).add(in.ID, t.keep)
 		}
 	}
+}
+
+func sampleOf(m map[Reason]*Sample, why Reason) *Sample {
+	s := m[why]
+	if s == nil {
+		s = &Sample{}
+		m[why] = s
+	}
+	return s
 }
 
 func (t *Tally) candidate(p *Profile, in Instance) *Candidate {
@@ -159,7 +176,7 @@ func Merge(r *Report, tallies []*Tally, keep int) {
 	if keep <= 0 {
 		keep = DefaultSample
 	}
-	r.Totals = Totals{Reasons: map[Reason]int{}}
+	r.Totals = Totals{Reasons: map[Reason]int{}, Hygiene: map[Reason]int{}}
 	r.Regions = r.Regions[:0]
 	merged := map[string]*Candidate{}
 	for _, t := range tallies {
@@ -172,6 +189,9 @@ func Merge(r *Report, tallies []*Tally, keep int) {
 		r.Totals.NotReady += x.NotReady
 		for why, s := range x.Reasons {
 			r.Totals.Reasons[why] += s.Count
+		}
+		for h, s := range x.Hygiene {
+			r.Totals.Hygiene[h] += s.Count
 		}
 		for arn, c := range t.candidates {
 			m, ok := merged[arn]

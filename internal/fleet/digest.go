@@ -58,6 +58,10 @@ func Compose(r *Report) Digest {
 		}
 	}
 
+	if hygiene := hygieneLines(t); hygiene != "" {
+		b.WriteString("\nHygiene (DHMC still manages these; worth fixing):\n" + hygiene)
+	}
+
 	var off, unknown, failed []string
 	for _, x := range r.Regions {
 		switch x.DHMC.State {
@@ -111,9 +115,13 @@ func Compose(r *Report) Digest {
 		}
 	}
 	if t.NotReady > 0 {
-		b.WriteString("\nWhat to do: upgrade SSM Agent to " + MinAgentVersion + " or later; require IMDSv2\n" +
-			"(aws ec2 modify-instance-metadata-options --http-tokens required); install or start the agent\n" +
-			"where instances are not registered or not pinging. Instance IDs per reason are in the JSON report.\n")
+		b.WriteString("\nWhat to do: upgrade SSM Agent to " + MinAgentVersion + " or later; enable the metadata\n" +
+			"endpoint where it is off; install or start the agent where instances are not registered\n" +
+			"or not pinging. Instance IDs per reason are in the JSON report.\n")
+	}
+	if t.Hygiene[ReasonIMDSv1] > 0 {
+		b.WriteString("\nTo require IMDSv2: aws ec2 modify-instance-metadata-options --http-tokens required\n" +
+			"(test the applications first: anything still using IMDSv1 stops working).\n")
 	}
 	text := b.String()
 
@@ -136,6 +144,16 @@ func Compose(r *Report) Digest {
 			"account":  r.AccountID,
 		},
 	}
+}
+
+func hygieneLines(t Totals) string {
+	var b strings.Builder
+	for _, h := range Hygiene {
+		if n := t.Hygiene[h]; n > 0 {
+			fmt.Fprintf(&b, "%7s  %s\n", thousands(n), h.Describe())
+		}
+	}
+	return b.String()
 }
 
 func topReasons(x RegionReport, n int) string {

@@ -11,7 +11,7 @@ import (
 
 // EmitMetrics writes the report as CloudWatch Embedded Metric Format lines
 // (names in internal/metrics/fleet.go): one record per Region with its
-// counts, one per Region and reason present, and FleetReportCompleted when
+// counts, one per Region and reason or hygiene item present, and FleetReportCompleted when
 // every Region was read completely. A reason with no instance writes
 // nothing; dashboards treat missing data as zero.
 func EmitMetrics(w io.Writer, r *Report, now time.Time) error {
@@ -30,15 +30,21 @@ func EmitMetrics(w io.Writer, r *Report, now time.Time) error {
 		if err := enc.Encode(rec); err != nil {
 			return fmt.Errorf("writing fleet metrics (%s): %w", x.Region, err)
 		}
-		for _, why := range Reasons {
-			s := x.Reasons[why]
-			if s == nil || s.Count == 0 {
-				continue
-			}
-			rec := emfRecord(ts, r, []string{metrics.DimRegion, metrics.DimReason}, metrics.FleetNotReadyReason)
-			rec[metrics.DimRegion], rec[metrics.DimReason], rec[metrics.FleetNotReadyReason] = x.Region, string(why), s.Count
-			if err := enc.Encode(rec); err != nil {
-				return fmt.Errorf("writing fleet metrics (%s, %s): %w", x.Region, why, err)
+		for _, l := range []struct {
+			metric string
+			order  []Reason
+			counts map[Reason]*Sample
+		}{{metrics.FleetNotReadyReason, Reasons, x.Reasons}, {metrics.FleetHygiene, Hygiene, x.Hygiene}} {
+			for _, why := range l.order {
+				s := l.counts[why]
+				if s == nil || s.Count == 0 {
+					continue
+				}
+				rec := emfRecord(ts, r, []string{metrics.DimRegion, metrics.DimReason}, l.metric)
+				rec[metrics.DimRegion], rec[metrics.DimReason], rec[l.metric] = x.Region, string(why), s.Count
+				if err := enc.Encode(rec); err != nil {
+					return fmt.Errorf("writing fleet metrics (%s, %s): %w", x.Region, why, err)
+				}
 			}
 		}
 	}

@@ -37,8 +37,9 @@ const (
 	ReasonProfileUnreadable Reason = "profile-unreadable"
 	// ReasonOldAgent: the SSM Agent is older than MinAgentVersion.
 	ReasonOldAgent Reason = "old-agent"
-	// ReasonIMDSv1: IMDSv1 is still allowed (HttpTokens optional); DHMC
-	// requires IMDSv2.
+	// ReasonIMDSv1 is hygiene, not a reason DHMC cannot manage: IMDSv1 is
+	// still allowed (HttpTokens optional), but "optional" serves IMDSv2 too,
+	// which is all the agent needs. Listed under Hygiene, never Reasons.
 	ReasonIMDSv1 Reason = "imdsv1-allowed"
 	// ReasonIMDSDisabled: the metadata service is off (HttpEndpoint
 	// disabled), so the agent cannot identify the instance at all.
@@ -49,11 +50,16 @@ const (
 	ReasonNotPinging Reason = "not-pinging"
 )
 
-// Reasons lists every reason in report order.
+// Reasons lists every reason DHMC cannot manage an instance, in report
+// order.
 var Reasons = []Reason{
 	ReasonDHMCOff, ReasonProfileGrantsSSM, ReasonProfileUnreadable, ReasonOldAgent,
-	ReasonIMDSv1, ReasonIMDSDisabled, ReasonNotRegistered, ReasonNotPinging,
+	ReasonIMDSDisabled, ReasonNotRegistered, ReasonNotPinging,
 }
+
+// Hygiene lists what is worth fixing on an instance that does not keep
+// DHMC out: counted for every running instance, ready or not.
+var Hygiene = []Reason{ReasonIMDSv1}
 
 // Describe says what a reason means, for people.
 func (r Reason) Describe() string {
@@ -67,7 +73,7 @@ func (r Reason) Describe() string {
 	case ReasonOldAgent:
 		return "SSM Agent older than " + MinAgentVersion
 	case ReasonIMDSv1:
-		return "IMDSv1 allowed (HttpTokens optional); DHMC needs IMDSv2"
+		return "IMDSv1 still allowed (HttpTokens optional); DHMC works, but require IMDSv2"
 	case ReasonIMDSDisabled:
 		return "instance metadata service disabled"
 	case ReasonNotRegistered:
@@ -156,6 +162,9 @@ type RegionReport struct {
 	Ready    int                `json:"ready"`
 	NotReady int                `json:"notReady"`
 	Reasons  map[Reason]*Sample `json:"reasons,omitempty"`
+	// Hygiene counts running instances, ready or not, with each Hygiene
+	// item.
+	Hygiene map[Reason]*Sample `json:"hygiene,omitempty"`
 	// Error says why the Region could not be read completely; its counts
 	// are then partial.
 	Error string `json:"error,omitempty"`
@@ -184,6 +193,7 @@ type Totals struct {
 	Ready        int            `json:"ready"`
 	NotReady     int            `json:"notReady"`
 	Reasons      map[Reason]int `json:"reasons"`
+	Hygiene      map[Reason]int `json:"hygiene"`
 }
 
 // Cause says what started the run.

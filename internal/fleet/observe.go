@@ -24,12 +24,21 @@ import (
 // configured: 20 covers the 17 Regions enabled by default in one round.
 const DefaultParallelism = 20
 
-// Page sizes: the largest each API allows, so a big fleet takes the fewest
-// calls.
+// Page sizes. EC2 answers about 4.7 KB of XML per instance, which the SDK
+// decodes into some 10 KB of structs: a page of 200 is about 1 MB on the
+// wire and 2 MB decoded, and 50 a call at most for SSM.
 const (
 	instancesPage = 200 // ec2:DescribeInstances MaxResults 5..1000
 	nodesPage     = 50  // ssm:DescribeInstanceInformation MaxResults 5..50
 )
+
+// DefaultPagesInFlight bounds the DescribeInstances pages fetched and
+// decoded at once across all Regions (Options.PagesInFlight). Memory then
+// depends on it, not on the number of Regions or instances: each page is
+// assessed and dropped before the next is fetched. The function is
+// CPU-bound at its share of a vCPU, so more pages at once would not finish
+// sooner; 4 keeps round trips overlapped.
+const DefaultPagesInFlight = 4
 
 // Options tune a Reader.
 type Options struct {
@@ -37,7 +46,10 @@ type Options struct {
 	Parallelism int
 	// Sample is how many instance IDs to keep per list (default 20).
 	Sample int
-	Now    func() time.Time
+	// PagesInFlight bounds the DescribeInstances pages held at once
+	// (default DefaultPagesInFlight).
+	PagesInFlight int
+	Now           func() time.Time
 }
 
 // Reader reads the fleet of one account. Safe for concurrent use.
@@ -47,6 +59,9 @@ type Reader struct {
 	partition string
 	regions   []string // nil: every enabled Region
 	opts      Options
+	// pages holds one token per DescribeInstances page being fetched or
+	// assessed.
+	pages chan struct{}
 }
 
 // New checks its inputs and returns a Reader for the account. regions nil
@@ -74,10 +89,14 @@ func New(c Clients, accountID, partition string, regions []string, o Options) (*
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.PagesInFlight <= 0 {
+		o.PagesInFlight = DefaultPagesInFlight
+	}
 	if partition == "" {
 		partition = "aws"
 	}
-	return &Reader{clients: c, accountID: accountID, partition: partition, regions: slices.Clone(regions), opts: o}, nil
+	return &Reader{clients: c, accountID: accountID, partition: partition, regions: slices.Clone(regions), opts: o,
+		pages: make(chan struct{}, o.PagesInFlight)}, nil
 }
 
 // Run reads the Regions (nil: the configured ones) and returns the report.
@@ -143,9 +162,9 @@ func (r *Reader) managedRegions(ctx context.Context, calls *counter) ([]string, 
 }
 
 // readRegion streams one Region into a Tally: the setting, then the managed
-// nodes (kept as a map, the one thing that grows with the Region's fleet:
-// an ID and two short strings per node), then the running instances page
-// by page, each classified as it arrives.
+// nodes (a nodeIndex, the one thing that grows with the Region's fleet:
+// some 30 bytes a node), then the running instances page by page, each
+// classified as it arrives and the page dropped.
 func (r *Reader) readRegion(ctx context.Context, region string, ps *profiles, calls *counter) *Tally {
 	nodesAPI := r.clients.SSM(region)
 	d, settingErr := r.readSetting(ctx, region, nodesAPI, calls)
@@ -181,18 +200,8 @@ func (r *Reader) readSetting(ctx context.Context, region string, api NodesAPI, c
 	return DHMCFromSetting(aws.ToString(out.ServiceSetting.SettingValue)), nil
 }
 
-func (r *Reader) readNodes(ctx context.Context, region string, api NodesAPI, calls *counter, t *Tally) (map[string]Node, error) {
-	nodes := map[string]Node{}
-	// The few distinct ping statuses and agent versions are shared among the
-	// nodes instead of one copy each (the decoder makes a string per field).
-	seen := map[string]string{}
-	intern := func(s string) string {
-		if v, ok := seen[s]; ok {
-			return v
-		}
-		seen[s] = s
-		return s
-	}
+func (r *Reader) readNodes(ctx context.Context, region string, api NodesAPI, calls *counter, t *Tally) (*nodeIndex, error) {
+	nodes := newNodeIndex()
 	in := &ssm.DescribeInstanceInformationInput{MaxResults: aws.Int32(nodesPage)}
 	for {
 		calls.add("ssm:DescribeInstanceInformation")
@@ -206,10 +215,7 @@ func (r *Reader) readNodes(ctx context.Context, region string, api NodesAPI, cal
 				continue
 			}
 			t.AddNode()
-			nodes[aws.ToString(n.InstanceId)] = Node{
-				PingStatus:   intern(string(n.PingStatus)),
-				AgentVersion: intern(aws.ToString(n.AgentVersion)),
-			}
+			nodes.put(aws.ToString(n.InstanceId), Node{PingStatus: string(n.PingStatus), AgentVersion: aws.ToString(n.AgentVersion)})
 		}
 		if page.NextToken == nil || *page.NextToken == "" {
 			return nodes, nil
@@ -218,45 +224,64 @@ func (r *Reader) readNodes(ctx context.Context, region string, api NodesAPI, cal
 	}
 }
 
-func (r *Reader) readInstances(ctx context.Context, region string, nodes map[string]Node, ps *profiles, calls *counter, t *Tally) error {
+func (r *Reader) readInstances(ctx context.Context, region string, nodes *nodeIndex, ps *profiles, calls *counter, t *Tally) error {
 	api := r.clients.EC2(region)
 	in := &ec2.DescribeInstancesInput{
 		MaxResults: aws.Int32(instancesPage),
 		Filters:    []ec2types.Filter{{Name: aws.String("instance-state-name"), Values: []string{"running"}}},
 	}
 	for {
-		calls.add("ec2:DescribeInstances")
-		page, err := api.DescribeInstances(ctx, in)
-		if err != nil {
-			return fmt.Errorf("listing running instances (%s): %w", region, err)
+		next, err := r.readInstancesPage(ctx, region, api, in, nodes, ps, calls, t)
+		if err != nil || next == nil {
+			return err
 		}
-		for _, res := range page.Reservations {
-			owner := aws.ToString(res.OwnerId)
-			if owner == "" {
-				owner = r.accountID
-			}
-			for _, x := range res.Instances {
-				inst := Instance{ID: aws.ToString(x.InstanceId), Region: region, AccountID: owner, Partition: r.partition}
-				if mo := x.MetadataOptions; mo != nil {
-					inst.HTTPTokens, inst.HTTPEndpoint = string(mo.HttpTokens), string(mo.HttpEndpoint)
-				}
-				var p *Profile
-				if x.IamInstanceProfile != nil && aws.ToString(x.IamInstanceProfile.Arn) != "" {
-					inst.ProfileARN = aws.ToString(x.IamInstanceProfile.Arn)
-					p = ps.get(ctx, inst.ProfileARN)
-				}
-				var node *Node
-				if n, ok := nodes[inst.ID]; ok {
-					node = &n
-				}
-				t.AddInstance(inst, node, p)
-			}
-		}
-		if page.NextToken == nil || *page.NextToken == "" {
-			return nil
-		}
-		in.NextToken = page.NextToken
+		in.NextToken = next
 	}
+}
+
+// readInstancesPage fetches one page, assesses its instances into t, and
+// returns the next page's token (nil at the end). It holds one of the
+// Reader's page tokens throughout, so at most PagesInFlight decoded pages
+// exist at once; the page is garbage when it returns.
+func (r *Reader) readInstancesPage(ctx context.Context, region string, api InstancesAPI, in *ec2.DescribeInstancesInput,
+	nodes *nodeIndex, ps *profiles, calls *counter, t *Tally) (*string, error) {
+	select {
+	case r.pages <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("listing running instances (%s): %w", region, ctx.Err())
+	}
+	defer func() { <-r.pages }()
+	calls.add("ec2:DescribeInstances")
+	page, err := api.DescribeInstances(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("listing running instances (%s): %w", region, err)
+	}
+	for _, res := range page.Reservations {
+		owner := aws.ToString(res.OwnerId)
+		if owner == "" {
+			owner = r.accountID
+		}
+		for _, x := range res.Instances {
+			inst := Instance{ID: aws.ToString(x.InstanceId), Region: region, AccountID: owner, Partition: r.partition}
+			if mo := x.MetadataOptions; mo != nil {
+				inst.HTTPTokens, inst.HTTPEndpoint = string(mo.HttpTokens), string(mo.HttpEndpoint)
+			}
+			var p *Profile
+			if x.IamInstanceProfile != nil && aws.ToString(x.IamInstanceProfile.Arn) != "" {
+				inst.ProfileARN = aws.ToString(x.IamInstanceProfile.Arn)
+				p = ps.get(ctx, inst.ProfileARN)
+			}
+			var node *Node
+			if n, ok := nodes.get(inst.ID); ok {
+				node = &n
+			}
+			t.AddInstance(inst, node, p)
+		}
+	}
+	if page.NextToken == nil || *page.NextToken == "" {
+		return nil, nil
+	}
+	return page.NextToken, nil
 }
 
 // forEach runs fn(0..n-1) with at most limit at once.

@@ -1,6 +1,7 @@
 package fleet_test
 
 import (
+	"maps"
 	"slices"
 	"sort"
 	"testing"
@@ -76,6 +77,15 @@ func checkAgainstSeed(t testing.TB, r *fleet.Report, exp fleetseed.Expected) {
 		for why, n := range got {
 			t.Errorf("%s: %s = %d, want none", x.Region, why, n)
 		}
+		for _, h := range fleet.Hygiene {
+			got := 0
+			if s := x.Hygiene[h]; s != nil {
+				got = s.Count
+			}
+			if got != want.Hygiene[string(h)] {
+				t.Errorf("%s: hygiene %s = %d, want %d", x.Region, h, got, want.Hygiene[string(h)])
+			}
+		}
 	}
 	if r.Totals.Running != exp.Total.Running || r.Totals.Ready != exp.Total.Ready || r.Totals.ManagedNodes != exp.Total.ManagedNodes {
 		t.Errorf("totals %+v, want %+v", r.Totals, exp.Total)
@@ -105,7 +115,10 @@ func TestReportCountsEveryReasonAsSeeded(t *testing.T) {
 	regions := []string{"eu-central-1", "eu-west-1", "us-east-1"}
 	spec := fleetseed.Mixed(7, 1200, regions)
 	exp := fleetseed.Seed(emu, spec)
-	for _, why := range []string{fleetseed.OldAgent, fleetseed.IMDSv1, fleetseed.NotRegistered, fleetseed.NotPinging, fleetseed.ProfileSSM, fleetseed.DHMCOff} {
+	if exp.Total.Hygiene[fleetseed.IMDSv1] == 0 {
+		t.Fatal("the seed has no IMDSv1 instance: the test would prove nothing")
+	}
+	for _, why := range []string{fleetseed.OldAgent, fleetseed.NotRegistered, fleetseed.NotPinging, fleetseed.ProfileSSM, fleetseed.DHMCOff} {
 		if exp.Total.Reasons[why] == 0 {
 			t.Fatalf("the seed has no %s: the test would prove nothing", why)
 		}
@@ -118,7 +131,7 @@ func TestReportCountsEveryReasonAsSeeded(t *testing.T) {
 
 	// Sampled IDs are real ones with that reason, and the rest is counted.
 	for _, x := range r.Regions {
-		for why, s := range x.Reasons {
+		for why, s := range mergedSamples(x) {
 			if len(s.InstanceIDs) > 5 || len(s.InstanceIDs)+s.More != s.Count {
 				t.Errorf("%s %s sample %+v", x.Region, why, s)
 			}
@@ -198,4 +211,12 @@ func TestARegionThatFailsIsReportedAndTheOthersStillCount(t *testing.T) {
 	}
 	sort.Strings(names)
 	t.Logf("unreadable: %v", names)
+}
+
+// mergedSamples is a Region's reason and hygiene samples in one map (their
+// codes do not overlap).
+func mergedSamples(x fleet.RegionReport) map[fleet.Reason]*fleet.Sample {
+	out := maps.Clone(x.Reasons)
+	maps.Copy(out, x.Hygiene)
+	return out
 }

@@ -153,7 +153,7 @@ func TestDigestFitsSNS(t *testing.T) {
 					t.Errorf("the report at the end does not decode: %v", err)
 				}
 			}
-			for _, want := range []string{"Ready for DHMC: ", "Why not ready", "DHMC setting OFF in: eu-west-1", "SSM Agent older than 3.2.582.0", "IMDSv1 allowed", "eu-west-2"} {
+			for _, want := range []string{"Ready for DHMC: ", "Why not ready", "DHMC setting OFF in: eu-west-1", "SSM Agent older than 3.2.582.0", "Hygiene (DHMC still manages these", "IMDSv1 still allowed", "--http-tokens required", "eu-west-2"} {
 				if !strings.Contains(d.Body, want) {
 					t.Errorf("body lacks %q", want)
 				}

@@ -136,12 +136,14 @@ func TestClassify(t *testing.T) {
 		{"profile unreadable", good, online, &Profile{ARN: "a", Err: "AccessDenied"}, on, []Reason{ReasonProfileUnreadable}},
 		{"old agent", good, &Node{PingStatus: "Online", AgentVersion: "3.2.532.0"}, nil, on, []Reason{ReasonOldAgent}},
 		{"agent version unreadable", good, &Node{PingStatus: "Online", AgentVersion: ""}, nil, on, []Reason{ReasonOldAgent}},
-		{"IMDSv1", with(func(i *Instance) { i.HTTPTokens = "optional" }), online, nil, on, []Reason{ReasonIMDSv1}},
+		// HttpTokens optional still serves IMDSv2: hygiene, not a reason
+		// (issue 16: Online, agent 3.2.1000.0, no profile, DHMC on).
+		{"IMDSv1 allowed is ready", with(func(i *Instance) { i.HTTPTokens = "optional" }), &Node{PingStatus: "Online", AgentVersion: "3.2.1000.0"}, nil, on, nil},
 		{"IMDS disabled", with(func(i *Instance) { i.HTTPEndpoint = "disabled"; i.HTTPTokens = "optional" }), online, nil, on, []Reason{ReasonIMDSDisabled}},
 		{"not registered", good, nil, nil, on, []Reason{ReasonNotRegistered}},
 		{"not pinging", good, &Node{PingStatus: "ConnectionLost", AgentVersion: "3.3.1.0"}, nil, on, []Reason{ReasonNotPinging}},
 		{"everything at once", with(func(i *Instance) { i.HTTPTokens = "optional" }), &Node{PingStatus: "Inactive", AgentVersion: "2.3.0.0"}, mustProfile(t, true), DHMC{State: DHMCOff},
-			[]Reason{ReasonDHMCOff, ReasonProfileGrantsSSM, ReasonOldAgent, ReasonIMDSv1, ReasonNotPinging}},
+			[]Reason{ReasonDHMCOff, ReasonProfileGrantsSSM, ReasonOldAgent, ReasonNotPinging}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -192,8 +194,40 @@ func TestAssessCountsCapsAndMergesCandidates(t *testing.T) {
 	}
 }
 
+func TestHygieneOf(t *testing.T) {
+	for _, tt := range []struct {
+		tokens, endpoint string
+		want             []Reason
+	}{
+		{"required", "enabled", nil},
+		{"optional", "enabled", []Reason{ReasonIMDSv1}},
+		{"", "enabled", []Reason{ReasonIMDSv1}}, // anything but required lets IMDSv1 through
+		{"optional", "disabled", nil},           // no IMDS at all: a reason, not hygiene
+	} {
+		if got := HygieneOf(Instance{HTTPTokens: tt.tokens, HTTPEndpoint: tt.endpoint}); !slices.Equal(got, tt.want) {
+			t.Errorf("HygieneOf(%s, %s) = %v, want %v", tt.tokens, tt.endpoint, got, tt.want)
+		}
+	}
+}
+
+func TestHygieneIsCountedReadyOrNot(t *testing.T) {
+	on := DHMC{State: DHMCOn, Role: "r"}
+	f := RegionFacts{Region: "eu-west-1", DHMC: on, Nodes: map[string]Node{"i-ready": {PingStatus: "Online", AgentVersion: "3.2.1000.0"}}}
+	f.Instances = []Instance{
+		{ID: "i-ready", Region: "eu-west-1", AccountID: "123456789012", HTTPTokens: "optional", HTTPEndpoint: "enabled"},
+		{ID: "i-unknown", Region: "eu-west-1", AccountID: "123456789012", HTTPTokens: "optional", HTTPEndpoint: "enabled"},
+	}
+	r := Assess([]RegionFacts{f}, nil, 5)
+	if r.Totals.Ready != 1 || r.Totals.NotReady != 1 || r.Totals.Hygiene[ReasonIMDSv1] != 2 || r.Totals.Reasons[ReasonIMDSv1] != 0 {
+		t.Errorf("totals %+v: want 1 ready, 1 not registered, 2 with IMDSv1 allowed as hygiene", r.Totals)
+	}
+	if s := r.Regions[0].Hygiene[ReasonIMDSv1]; s == nil || !slices.Equal(s.InstanceIDs, []string{"i-ready", "i-unknown"}) {
+		t.Errorf("hygiene sample %+v", s)
+	}
+}
+
 func TestReasonsAreDescribed(t *testing.T) {
-	for _, r := range Reasons {
+	for _, r := range append(slices.Clone(Reasons), Hygiene...) {
 		if d := r.Describe(); d == string(r) || strings.TrimSpace(d) == "" {
 			t.Errorf("%s has no description", r)
 		}

@@ -25,7 +25,9 @@ const (
 
 // Spec says what fleet to make. The proportions are fractions of the
 // running instances (rounded down); each such instance has exactly one of
-// those reasons, the rest none (ready). Instances in a DHMCOff Region have dhmc-off as well.
+// those properties, the rest none (ready). IMDSv1 is hygiene, not a reason:
+// those instances are ready (DHMC works with HttpTokens optional) and
+// counted under Hygiene. Instances in a DHMCOff Region have dhmc-off as well.
 type Spec struct {
 	Seed      uint64
 	Account   string   // default awsemu.DefaultAccount
@@ -45,6 +47,8 @@ type Spec struct {
 type Counts struct {
 	Running, ManagedNodes, Ready int
 	Reasons                      map[string]int
+	// Hygiene counts imdsv1-allowed, ready or not.
+	Hygiene map[string]int
 }
 
 // Expected is the oracle: counts per Region and in all, and the migration
@@ -53,7 +57,8 @@ type Expected struct {
 	Regions   map[string]Counts
 	Total     Counts
 	Migration map[string]int
-	// ByReason lists the instance IDs with each reason, in all Regions.
+	// ByReason lists the instance IDs with each reason or hygiene item, in
+	// all Regions.
 	ByReason map[string][]string
 }
 
@@ -124,7 +129,7 @@ func Seed(emu *awsemu.Server, spec Spec) Expected {
 	}
 
 	exp := Expected{Regions: map[string]Counts{}, Migration: map[string]int{}, ByReason: map[string][]string{},
-		Total: Counts{Reasons: map[string]int{}}}
+		Total: Counts{Reasons: map[string]int{}, Hygiene: map[string]int{}}}
 	type batch struct {
 		instances []awsemu.Instance
 		nodes     []awsemu.ManagedNode
@@ -132,7 +137,7 @@ func Seed(emu *awsemu.Server, spec Spec) Expected {
 	batches := map[string]*batch{}
 	for _, r := range spec.Regions {
 		batches[r] = &batch{}
-		exp.Regions[r] = Counts{Reasons: map[string]int{}}
+		exp.Regions[r] = Counts{Reasons: map[string]int{}, Hygiene: map[string]int{}}
 		if !slices.Contains(spec.DHMCOff, r) {
 			emu.SetSetting(acct, r, SettingValue)
 		}
@@ -202,13 +207,19 @@ func Seed(emu *awsemu.Server, spec Spec) Expected {
 		}
 		c.Running++
 		exp.Total.Running++
-		if reason != "" {
+		switch reason {
+		case "":
+		case IMDSv1:
+			c.Hygiene[reason]++
+			exp.Total.Hygiene[reason]++
+			exp.ByReason[reason] = append(exp.ByReason[reason], id)
+		default:
 			add(&c, reason, id)
 		}
 		if slices.Contains(spec.DHMCOff, region) {
 			add(&c, DHMCOff, id)
 		}
-		if reason == "" && !slices.Contains(spec.DHMCOff, region) {
+		if (reason == "" || reason == IMDSv1) && !slices.Contains(spec.DHMCOff, region) {
 			c.Ready++
 			exp.Total.Ready++
 		}

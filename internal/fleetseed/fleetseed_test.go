@@ -24,10 +24,19 @@ func TestSeedIsDeterministicAndExact(t *testing.T) {
 			}
 		}
 	}
-	for why, share := range map[string]float64{fleetseed.OldAgent: 0.1, fleetseed.IMDSv1: 0.1, fleetseed.NotRegistered: 0.1, fleetseed.NotPinging: 0.1, fleetseed.ProfileSSM: 0.2} {
+	for why, share := range map[string]float64{fleetseed.OldAgent: 0.1, fleetseed.NotRegistered: 0.1, fleetseed.NotPinging: 0.1, fleetseed.ProfileSSM: 0.2} {
 		if got, want := ea.Total.Reasons[why], int(share*200); got != want || len(ea.ByReason[why]) != want {
 			t.Errorf("%s: %d, want %d", why, got, want)
 		}
+	}
+	// IMDSv1 is hygiene: counted, never a reason, and those instances are
+	// ready where DHMC is on.
+	if got, want := ea.Total.Hygiene[fleetseed.IMDSv1], 20; got != want || ea.Total.Reasons[fleetseed.IMDSv1] != 0 {
+		t.Errorf("imdsv1: hygiene %d (want %d), reasons %d", got, want, ea.Total.Reasons[fleetseed.IMDSv1])
+	}
+	us := ea.Regions["us-east-1"]
+	if notReady := us.Reasons[fleetseed.OldAgent] + us.Reasons[fleetseed.NotRegistered] + us.Reasons[fleetseed.NotPinging] + us.Reasons[fleetseed.ProfileSSM]; us.Ready != us.Running-notReady {
+		t.Errorf("us-east-1 ready %d, want running %d minus %d with a reason", us.Ready, us.Running, notReady)
 	}
 	// DHMC off in the first Region: nothing ready there, everything dhmc-off.
 	if c := ea.Regions["eu-west-1"]; c.Ready != 0 || c.Reasons[fleetseed.DHMCOff] != c.Running {

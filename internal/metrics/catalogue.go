@@ -48,6 +48,7 @@ func FleetMetrics() []Metric {
 		{Namespace: Namespace, Name: FleetReady, Dimensions: region, Unit: "Count"},
 		{Namespace: Namespace, Name: FleetNotReady, Dimensions: region, Unit: "Count"},
 		{Namespace: Namespace, Name: FleetNotReadyReason, Dimensions: sortedDims(DimRegion, DimReason), Unit: "Count"},
+		{Namespace: Namespace, Name: FleetHygiene, Dimensions: sortedDims(DimRegion, DimReason), Unit: "Count"},
 		{Namespace: Namespace, Name: FleetReportCompleted, Unit: "Count"},
 	}
 }

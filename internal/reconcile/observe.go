@@ -73,6 +73,7 @@ func (rn *run) observe(ctx context.Context, asked []string) (regions []string, i
 
 	obs.Roles, obs.RoleErrors = roles.states, roles.errs
 	rn.identifyStacks(ctx, &obs)
+	rn.identifyAWSEnforcer(ctx, &obs)
 	for _, name := range sortedKeys(roles.errs) {
 		errs = append(errs, dhmc.RegionError{Region: roleErrorRegion, Error: roles.errs[name]})
 	}

@@ -123,6 +123,15 @@ func CheckFleet(r *fleet.Report, exp fleetseed.Expected) []string {
 				out = append(out, fmt.Sprintf("%s %s: %d, seeded %d", x.Region, why, got, w))
 			}
 		}
+		for _, h := range fleet.Hygiene {
+			got := 0
+			if s := x.Hygiene[h]; s != nil {
+				got = s.Count
+			}
+			if w := want.Hygiene[string(h)]; got != w {
+				out = append(out, fmt.Sprintf("%s %s (hygiene): %d, seeded %d", x.Region, h, got, w))
+			}
+		}
 	}
 	got := map[string]int{}
 	for _, c := range r.MigrationCandidates {

@@ -65,6 +65,24 @@ var Setups = []Setup{
 		Manager: "Quick Setup",
 	},
 	{
+		Name:        "aws-org-setup",
+		Description: "the Systems Manager console's \"Enable Systems Manager\" for an organisation: a daily EnableDHMCAssociation and Quick Setup-named roles",
+		// Same role names as Quick Setup; the Region's State Manager
+		// association EnableDHMCAssociation (runbook
+		// AWSQuickSetupType-EnableDHMC) is what tells them apart.
+		Apply: func(_ context.Context, sb *Sandbox) error {
+			sb.Emu.DeleteRoleState(Account, Desired().RoleName)
+			for _, r := range Regions {
+				putDHMCRole(sb.Emu, QuickSetupRole(r), "/", nil)
+				sb.Emu.SetSetting(Account, r, QuickSetupRole(r))
+				sb.Emu.PutAssociation(Account, r, awsemu.Association{AssociationName: dhmc.EnableDHMCAssociation, Name: dhmc.EnableDHMCRunbook})
+			}
+			return nil
+		},
+		Adopt:   []string{"DHMC_ROLE_NAME=AWS-QuickSetup-SSM-DefaultEC2MgmtRole-{region}", "DHMC_ROLE_PATH=/"},
+		Manager: dhmc.AWSEnforcerName(dhmc.EnableDHMCAssociation),
+	},
+	{
 		Name:        "service-managed",
 		Description: "RegisterDefaultHostManagementConfiguration SERVICE_MANAGED in every Region: the role in IAM's reserved path",
 		// RegisterDefaultHostManagementConfiguration, SERVICE_MANAGED, in

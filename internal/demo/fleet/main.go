@@ -106,14 +106,15 @@ func run(ctx context.Context, buildDir string, instances int, verbose bool) erro
 	exp := f.Expected
 	fmt.Printf("   seeded: %d running, %d ready; ", exp.Total.Running, exp.Total.Ready)
 	var parts []string
-	for _, why := range []string{fleetseed.DHMCOff, fleetseed.ProfileSSM, fleetseed.OldAgent, fleetseed.IMDSv1, fleetseed.NotRegistered, fleetseed.NotPinging} {
+	for _, why := range []string{fleetseed.DHMCOff, fleetseed.ProfileSSM, fleetseed.OldAgent, fleetseed.NotRegistered, fleetseed.NotPinging} {
 		n := exp.Total.Reasons[why]
 		if n == 0 {
 			return fmt.Errorf("the seed has no instance with %s: use more instances", why)
 		}
 		parts = append(parts, fmt.Sprintf("%s %d", why, n))
 	}
-	fmt.Println(strings.Join(parts, ", "))
+	// HttpTokens optional still serves IMDSv2: hygiene, and ready.
+	fmt.Printf("%s; hygiene: %s %d (ready all the same)\n", strings.Join(parts, ", "), fleetseed.IMDSv1, exp.Total.Hygiene[fleetseed.IMDSv1])
 
 	var r *fleet.Report
 	if err := step(`Invoking the report on demand ({"action":"report"})`, func() error {
