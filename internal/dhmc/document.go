@@ -28,7 +28,8 @@ type DocumentRef struct {
 	CompactSize int `json:"compactSize"`
 	// Archive is where the compacted document is kept whole, when it is.
 	Archive *ArchiveLocation `json:"archive,omitempty"`
-	// Omitted says the document is not in this report: it is in Archive.
+	// Omitted says this copy of the report does not carry the document: it
+	// is in Archive, or else in the run's log lines and alert.
 	Omitted bool `json:"omitted,omitempty"`
 }
 
