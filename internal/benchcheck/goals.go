@@ -112,6 +112,7 @@ func Checks(env Env) []Check {
 			Hint:     "Something keeps memory per Region or per run: profile a sweep of 64 Regions (heap).",
 			Measure:  func(ctx context.Context) (Attempt, error) { return measurePeakRSS(ctx, env) },
 		},
+		paddedCheck(env),
 	}
 }
 
