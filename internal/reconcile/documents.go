@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/dhmc-guard/dhmc-guard/internal/dhmc"
 )
@@ -33,10 +34,29 @@ func readDocument(encoded string) (string, dhmc.DocumentRef, error) {
 	return doc, ref, nil
 }
 
-// docBudget counts the document bytes a run's report carries.
+// archiveTimeout bounds one archive write: a throttled or failing ledger
+// must not spend the run's time, one retrying write per policy.
+const archiveTimeout = 5 * time.Second
+
+// docBudget counts the document bytes a run's report carries, and
+// remembers an archive that failed: the run then archives nothing more
+// (and deletes nothing more) rather than wait on it once per policy.
 type docBudget struct {
-	mu   sync.Mutex
-	used int
+	mu     sync.Mutex
+	used   int
+	failed error
+}
+
+func (b *docBudget) archiveFailed() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.failed
+}
+
+func (b *docBudget) setArchiveFailed(err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.failed = err
 }
 
 // take reserves n bytes if they fit within limit.
@@ -66,9 +86,18 @@ func (rn *run) keep(ctx context.Context, role, policy, doc string, ref *dhmc.Doc
 		}
 		return true, nil
 	}
-	loc, err := arch.ArchiveDocument(ctx, dhmc.KeptDocument{
-		AccountID: rn.r.desired.AccountID, Role: role, Policy: policy, Document: doc, Ref: *ref,
-	})
+	err = rn.docs.archiveFailed()
+	var loc dhmc.ArchiveLocation
+	if err == nil {
+		actx, cancel := context.WithTimeout(ctx, archiveTimeout)
+		loc, err = arch.ArchiveDocument(actx, dhmc.KeptDocument{
+			AccountID: rn.r.desired.AccountID, Role: role, Policy: policy, Document: doc, Ref: *ref,
+		})
+		cancel()
+		if err != nil {
+			rn.docs.setArchiveFailed(err)
+		}
+	}
 	if err != nil {
 		return false, fmt.Errorf("not deleted: its document (%d bytes as written, SHA-256 %s) could not be archived first: %w", ref.Size, ref.SHA256, err)
 	}
