@@ -18,7 +18,7 @@ import (
 // archive is a stateful fake of the ledger's document archive that can be
 // told to fail.
 type archive struct {
-	mu   sync.Mutex
+	mu    sync.Mutex
 	docs  map[string]string // by policy name
 	fail  error
 	calls int
