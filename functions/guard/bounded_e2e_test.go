@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -22,10 +23,26 @@ const (
 	// paddedMaxRSS bounds the bootstrap's peak resident memory. The raw
 	// documents alone are 5 MiB (15 MiB URL-encoded on the wire); the
 	// bench-check holds 200 of them to 64 MiB.
-	paddedMaxRSS = 64 << 20
+	paddedMaxRSS     = 64 << 20
+	paddedMaxRSSRace = 160 << 20
 )
 
 var memory128 = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128"
+
+// raceBuild reports whether this test, and so the bootstrap built like it
+// (internal/rie), has the race detector.
+func raceBuild() bool {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return false
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "-race" {
+			return s.Value == "true"
+		}
+	}
+	return false
+}
 
 func sha(doc string) string {
 	sum := sha256.Sum256([]byte(doc))
@@ -52,8 +69,14 @@ func TestPaddedInlinePoliciesAreArchivedNamedAndDeletedWithinEveryLimit(t *testi
 	}
 	t.Logf("%d policies of %d characters: peak RSS %.1f MiB, response %d bytes, alert %d bytes, %d archived",
 		paddedPolicies, dhmc.MaxPolicyDocument, float64(rss)/(1<<20), got.ResponseBytes, got.AlertBytes, got.Archived)
-	if rss > paddedMaxRSS {
-		t.Errorf("peak RSS %d bytes, over %d", rss, paddedMaxRSS)
+	limit := int64(paddedMaxRSS)
+	if raceBuild() {
+		// The race detector's shadow memory: 93 MiB measured where the
+		// release build takes 30 (and the code before issue 14 took 89).
+		limit = paddedMaxRSSRace
+	}
+	if rss > limit {
+		t.Errorf("peak RSS %d bytes, over %d", rss, limit)
 	}
 	if recs := sandbox.FailureRecords(emu); len(recs) != 0 {
 		t.Errorf("%d failure records, want none: the alert went out", len(recs))
