@@ -279,7 +279,8 @@ func TestSNSFailingForSomeAttemptsLosesNoAlertAndSendsNoDuplicate(t *testing.T) 
 
 // TestWithTheLedgerFailingTheGuardStillRepairsAndAlerts: every DynamoDB
 // call fails (server errors, or throttling). The run repairs, alerts, says
-// the ledger was unavailable, and does not fail because of it.
+// the ledger was unavailable, and does not fail because of it; only the
+// inline policy stays, since its document could not be archived first.
 func TestWithTheLedgerFailingTheGuardStillRepairsAndAlerts(t *testing.T) {
 	for name, kind := range map[string]awsemu.FaultKind{"server error": awsemu.FaultServerError, "throttled": awsemu.FaultThrottle} {
 		t.Run(name, func(t *testing.T) {
@@ -291,12 +292,15 @@ func TestWithTheLedgerFailingTheGuardStillRepairsAndAlerts(t *testing.T) {
 			if res.ErrorType != "" {
 				t.Fatalf("the ledger failed the run: %s %s", res.ErrorType, res.ErrorMessage)
 			}
-			if d := driftIn(t, emu); len(d) != 0 {
-				t.Errorf("drift after = %v, want repaired", d)
+			if d := driftIn(t, emu); len(d) != 1 || d["role"] != 1 {
+				t.Errorf("drift after = %v, want repaired but for the inline policy (map[role:1])", d)
 			}
 			msgs := emu.Messages()
 			if len(msgs) != 1 {
 				t.Fatalf("messages %q, want the alert", subjects(msgs))
+			}
+			if !strings.Contains(msgs[0].Body, "could not be archived") {
+				t.Errorf("the alert does not say why the inline policy was kept:\n%s", msgs[0].Body)
 			}
 			if !strings.Contains(msgs[0].Body, "run ledger was unavailable") {
 				t.Errorf("the alert does not say the ledger was unavailable:\n%s", msgs[0].Body)

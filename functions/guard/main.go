@@ -40,6 +40,7 @@ const retryAttempts = 5
 const attemptTimeout = 10 * time.Second
 
 func main() {
+	setMemoryLimit(os.Getenv)
 	log := loglevel.New(os.Getenv)
 	h, err := build(os.Getenv, log)
 	if err != nil {
@@ -63,8 +64,15 @@ func build(getenv func(string) string, log *slog.Logger) (*guard.Handler, error)
 		return nil, fmt.Errorf("loading AWS configuration: %w", err)
 	}
 
+	var store *ledger.Store
+	if cfg.LedgerTable != "" {
+		store, err = ledger.New(dynamodb.NewFromConfig(sdk.For("DynamoDB")), cfg.LedgerTable, ledger.Options{Retention: cfg.LedgerRetention})
+		if err != nil {
+			return nil, fmt.Errorf("building the run ledger: %w", err)
+		}
+	}
 	iamClient := iam.NewFromConfig(sdk.For("IAM"))
-	rec, err := reconcile.New(cfg.Desired, reconcile.Clients{
+	clients := reconcile.Clients{
 		SSM:      ssmClients(sdk.For("SSM")),
 		IAM:      iamClient,
 		Policies: iamClient,
@@ -72,7 +80,12 @@ func build(getenv func(string) string, log *slog.Logger) (*guard.Handler, error)
 		Stacks: awsenv.PerRegion(func(region string) reconcile.StacksAPI {
 			return cloudformation.NewFromConfig(sdk.For("CloudFormation"), func(o *cloudformation.Options) { o.Region = region })
 		}),
-	}, reconcile.Options{Parallelism: cfg.Parallelism})
+	}
+	if store != nil {
+		// Every deleted inline policy's document is kept here first.
+		clients.Archive = store
+	}
+	rec, err := reconcile.New(cfg.Desired, clients, reconcile.Options{Parallelism: cfg.Parallelism})
 	if err != nil {
 		return nil, fmt.Errorf("building reconciler: %w", err)
 	}
@@ -100,11 +113,7 @@ func build(getenv func(string) string, log *slog.Logger) (*guard.Handler, error)
 	if cfg.FailureQueueURL != "" {
 		h.Failures = sqs.NewFromConfig(sdk.For("SQS"))
 	}
-	if cfg.LedgerTable != "" {
-		store, err := ledger.New(dynamodb.NewFromConfig(sdk.For("DynamoDB")), cfg.LedgerTable, ledger.Options{Retention: cfg.LedgerRetention})
-		if err != nil {
-			return nil, fmt.Errorf("building the run ledger: %w", err)
-		}
+	if store != nil {
 		h.Ledger = store
 	}
 	if cc := cfg.Central; cc.Enabled() {

@@ -21,6 +21,7 @@ func body(r *dhmc.Report, subject string, n Notes, budget int) string {
 	writeNotes(&b, n)
 	writeCause(&b, r)
 	writeSuggestion(&b, r)
+	writeDocuments(&b, r)
 	writeFindings(&b, r)
 	writeErrors(&b, r)
 	writeIgnored(&b, r)
@@ -119,13 +120,7 @@ func writeFindings(b *strings.Builder, r *dhmc.Report) {
 			fmt.Fprintf(b, "   Error:      %s\n", escape(x.Error))
 		}
 		writeTiming(b, r, x)
-		if x.Document != "" {
-			label := "Deleted document (kept here so nothing is lost)"
-			if x.Kind == dhmc.KindAllowedPolicyChanged {
-				label = "New default version's document"
-			}
-			fmt.Fprintf(b, "   %s:\n%s\n", label, indent(x.Document, "     "))
-		}
+		writeDocument(b, x)
 		b.WriteString("\n")
 	}
 }

@@ -5,7 +5,12 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
+
+// maxPolicyDocument is the length constraint of IAM's policy document
+// parameters (API reference, e.g. PutRolePolicy: "Maximum length of 131072").
+const maxPolicyDocument = 131072
 
 // IAM's checks of what a request names: policy documents (syntax, the
 // trust policy's quota) and managed policy ARNs.
@@ -14,6 +19,13 @@ import (
 func checkPolicyDocument(doc string, trust bool) *apiError {
 	if doc == "" {
 		return apiErr(400, "ValidationError", "1 validation error detected: Value null at 'policyDocument' failed to satisfy constraint: Member must not be null")
+	}
+	// Every document parameter (PutRolePolicy, CreateRole,
+	// UpdateAssumeRolePolicy, CreatePolicy, CreatePolicyVersion) is at most
+	// 131,072 characters, white space included; the quotas that leave white
+	// space out are checked by the callers (nonSpaceLen).
+	if utf8.RuneCountInString(doc) > maxPolicyDocument {
+		return apiErrf(400, "ValidationError", "1 validation error detected: Value at 'policyDocument' failed to satisfy constraint: Member must have length less than or equal to %d", maxPolicyDocument)
 	}
 	var v map[string]any
 	if err := json.Unmarshal([]byte(doc), &v); err != nil {

@@ -134,6 +134,7 @@ func Checks(env Env) []Check {
 			Hint:     "Decoding DescribeInstances dominates: a slower decoder or more work per instance. Profile the fleet report, or raise the fleet MemorySize (and FleetMemoryMB) with the arithmetic.",
 			Measure:  fleet.measureCPU,
 		},
+		paddedCheck(env),
 	}
 }
 

@@ -82,6 +82,9 @@ type Finding struct {
 	// version of a watched policy, or a deleted inline policy kept so that
 	// nothing is lost.
 	Document string `json:"document,omitempty"`
+	// DocumentRef names Document as IAM returned it (size, SHA-256) and
+	// says where it is kept whole when the report does not carry it.
+	DocumentRef *DocumentRef `json:"documentRef,omitempty"`
 	// LastModifiedUser/Date come from the setting, so an alert can say when
 	// it changed even when only a sweep saw the drift.
 	LastModifiedUser string `json:"lastModifiedUser,omitempty"`

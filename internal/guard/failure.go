@@ -17,9 +17,6 @@ type FailureSender interface {
 	SendMessage(ctx context.Context, params *sqs.SendMessageInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
 }
 
-// maxFailureMessage keeps a failure queue message under SQS's 256 KiB.
-const maxFailureMessage = 250 * 1024
-
 // failureRecord is what reaches the failure queue when an alert cannot be
 // published: enough for a person to act without the alert.
 type failureRecord struct {
@@ -40,6 +37,11 @@ func (h *Handler) toFailureQueue(ctx context.Context, log *slog.Logger, r *dhmc.
 	}
 	rec := failureRecord{Reason: "the alert could not be published: " + cause.Error(), Subject: m.Subject, Report: r}
 	body, err := json.Marshal(rec)
+	if cp := withoutDocuments(r); err == nil && len(body) > maxFailureMessage && cp != nil {
+		// Each document stays named (size, SHA-256, where it is kept).
+		rec.Report = cp
+		body, err = json.Marshal(rec)
+	}
 	if err == nil && len(body) > maxFailureMessage {
 		rec.Report, rec.Body = nil, m.Body
 		if len(rec.Body) > maxFailureMessage/2 {

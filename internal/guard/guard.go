@@ -88,6 +88,9 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		return nil, err
 	}
 	b, err := json.Marshal(out)
+	if err == nil {
+		b, err = boundResponse(out, b)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("encoding the result: %w", err)
 	}

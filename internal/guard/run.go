@@ -2,7 +2,6 @@ package guard
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"time"
@@ -96,7 +95,7 @@ func (h *Handler) reconcile(ctx context.Context, log *slog.Logger, req trigger.R
 }
 
 // logReport writes the run once, whole (removed inline policies' documents
-// included), before anything is published: if every other channel fails,
+// included, in several lines if one would be cut), before anything is published: if every other channel fails,
 // the log still holds what was done. Compliant runs log only the summary.
 func (h *Handler) logReport(ctx context.Context, log *slog.Logger, r *dhmc.Report) {
 	attrs := []any{
@@ -104,11 +103,8 @@ func (h *Handler) logReport(ctx context.Context, log *slog.Logger, r *dhmc.Repor
 		"reads", r.Reads, "writes", r.Writes, "durationMs", r.DurationMs,
 	}
 	if r.Drifted() || r.Failed() {
-		full, err := json.Marshal(r)
-		if err != nil {
-			full = []byte(fmt.Sprintf("%q", err.Error()))
-		}
-		attrs = append(attrs, "report", json.RawMessage(full))
+		logReportParts(ctx, log, r, attrs)
+		return
 	}
 	log.InfoContext(ctx, "run finished", attrs...)
 }

@@ -127,10 +127,7 @@ func (rn *run) applyAction(ctx context.Context, f dhmc.Finding, v *verified) dhm
 		_, err = rn.r.clients.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: name, PolicyArn: aws.String(f.Target)})
 		err = wrap(err, "detaching %s from role %s", f.Target, f.Role)
 	case dhmc.ActionDeleteInlinePolicy:
-		doc, err := rn.deleteInline(ctx, f.Role, f.Target)
-		r := done(f, err)
-		r.Document = doc
-		return r
+		return rn.deleteInline(ctx, f)
 	case dhmc.ActionPutPermissionsBoundary:
 		rn.calls.add("iam:PutRolePermissionsBoundary")
 		_, err = rn.r.clients.IAM.PutRolePermissionsBoundary(ctx, &iam.PutRolePermissionsBoundaryInput{
@@ -188,24 +185,37 @@ func (rn *run) readBack(ctx context.Context, name string) error {
 }
 
 // deleteInline keeps the policy's document, then deletes the policy. If the
-// document cannot be read, the policy is kept: nothing is deleted unseen.
-func (rn *run) deleteInline(ctx context.Context, role, policy string) (string, error) {
+// document cannot be read, or cannot be kept whole (keep), the policy is
+// kept: nothing is deleted unseen, nothing deleted is lost.
+func (rn *run) deleteInline(ctx context.Context, f dhmc.Finding) dhmc.Result {
+	role, policy := f.Role, f.Target
 	rn.calls.add("iam:GetRolePolicy")
 	out, err := rn.r.clients.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{
 		RoleName: aws.String(role), PolicyName: aws.String(policy),
 	})
 	if err != nil {
-		return "", fmt.Errorf("reading inline policy %s of role %s before deleting it: %w", policy, role, err)
+		return done(f, fmt.Errorf("reading inline policy %s of role %s before deleting it: %w", policy, role, err))
 	}
-	doc, err := decodePolicy(aws.ToString(out.PolicyDocument))
+	doc, ref, err := readDocument(aws.ToString(out.PolicyDocument))
+	out = nil // the raw, possibly padded, text goes now
 	if err != nil {
-		return "", fmt.Errorf("decoding inline policy %s of role %s: %w", policy, role, err)
+		return done(f, fmt.Errorf("decoding inline policy %s of role %s: %w", policy, role, err))
+	}
+	f.DocumentRef = &ref
+	inReport, err := rn.keep(ctx, role, policy, doc, &ref)
+	if inReport {
+		f.Document = doc
+	}
+	if err != nil {
+		r := dhmc.Result{Finding: f, Outcome: dhmc.OutcomeBlocked}
+		r.Blocked = fmt.Sprintf("inline policy %s of role %s %s", policy, role, err)
+		return r
 	}
 	rn.calls.add("iam:DeleteRolePolicy")
 	_, err = rn.r.clients.IAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{
 		RoleName: aws.String(role), PolicyName: aws.String(policy),
 	})
-	return doc, wrap(err, "deleting inline policy %s of role %s", policy, role)
+	return done(f, wrap(err, "deleting inline policy %s of role %s", policy, role))
 }
 
 // roleNotVisibleCodes are the errors SSM may give while IAM has not yet

@@ -57,4 +57,7 @@ type Clients struct {
 	// Stacks returns the CloudFormation client for one Region, to identify
 	// a stack's DHMC role; nil skips that.
 	Stacks func(region string) StacksAPI
+	// Archive keeps each inline policy document before it is deleted; nil
+	// keeps them only in the report, within its budget (see keep).
+	Archive Archiver
 }

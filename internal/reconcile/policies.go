@@ -55,7 +55,7 @@ func (rn *run) readPolicy(ctx context.Context, arn string) (dhmc.PolicyState, er
 	if v.PolicyVersion == nil {
 		return dhmc.PolicyState{}, fmt.Errorf("reading policy %s version %s: empty answer", arn, version)
 	}
-	doc, err := decodePolicy(aws.ToString(v.PolicyVersion.Document))
+	doc, _, err := readDocument(aws.ToString(v.PolicyVersion.Document))
 	if err != nil {
 		return dhmc.PolicyState{}, fmt.Errorf("decoding policy %s version %s: %w", arn, version, err)
 	}

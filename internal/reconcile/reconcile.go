@@ -44,6 +44,9 @@ type Options struct {
 	ObserveShare float64
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// DocumentBudget bounds the bytes of policy documents one report
+	// carries (default DefaultDocumentBudget; see keep).
+	DocumentBudget int
 }
 
 func (o Options) withDefaults() Options {
@@ -70,6 +73,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.DocumentBudget <= 0 {
+		o.DocumentBudget = DefaultDocumentBudget
 	}
 	return o
 }
@@ -268,6 +274,7 @@ const roleErrorRegion = "iam"
 type run struct {
 	r     *Reconciler
 	calls *counter
+	docs  docBudget
 }
 
 func sortedUnique(s []string) []string {

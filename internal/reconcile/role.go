@@ -40,7 +40,7 @@ func (rn *run) readRole(ctx context.Context, name string) (dhmc.RoleState, error
 	if err := errors.Join(roleErr, attachedErr, inlineErr); err != nil {
 		return dhmc.RoleState{}, err
 	}
-	trust, err := decodePolicy(aws.ToString(role.AssumeRolePolicyDocument))
+	trust, _, err := readDocument(aws.ToString(role.AssumeRolePolicyDocument))
 	if err != nil {
 		return dhmc.RoleState{}, fmt.Errorf("decoding trust policy of role %s: %w", name, err)
 	}
