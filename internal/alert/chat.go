@@ -134,7 +134,7 @@ func chat(r *dhmc.Report, m Message) *Chat {
 			Description: chatDescription(r, m),
 			NextSteps:   clampList(nextSteps(r, m), MaxChatNextSteps, MaxChatStep),
 			// Keywords are shown as tags: SubjectPart keeps them plain words.
-			Keywords:    clampList(keywords(r, m), MaxChatKeywords, MaxChatKeyword),
+			Keywords: clampList(keywords(r, m), MaxChatKeywords, MaxChatKeyword),
 		},
 		Metadata: &ChatMetadata{
 			ThreadID:  "dhmc-guard-" + strings.ReplaceAll(SubjectPart(acct, maxSubjectPart), " ", "-"),
