@@ -96,7 +96,10 @@ func (m Message) Structure() (string, error) {
 		}
 		s[ProtocolChat] = card
 	}
-	return marshal(s)
+	// Every renderer escapes what it shows (escape.go); SafeJSON holds
+	// the published message to that whatever a new field forgets.
+	out, err := marshal(s)
+	return SafeJSON(out), err
 }
 
 // marshal encodes JSON without HTML escaping: "<" and "&" in a policy or
