@@ -330,17 +330,20 @@ func SendID(ctx context.Context, p Publisher, topicARN string, m Message) (strin
 	if topicARN == "" {
 		return "", errors.New("publishing alert: no topic ARN")
 	}
+	// The renderers escaped what they show (escape.go); Subject, Block and
+	// Text again here hold a message that no renderer made (an outbox item
+	// re-sent) to the same rules, and leave a rendered one unchanged.
 	attrs := make(map[string]snstypes.MessageAttributeValue, len(m.Attributes))
 	for k, v := range m.Attributes {
 		if v == "" { // SNS rejects empty attribute values
 			continue
 		}
-		attrs[k] = snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+		attrs[k] = snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(Text(v, MaxText))}
 	}
 	in := &sns.PublishInput{
 		TopicArn:          aws.String(topicARN),
-		Subject:           aws.String(m.Subject),
-		Message:           aws.String(m.Body),
+		Subject:           aws.String(Subject(m.Subject)),
+		Message:           aws.String(Block(m.Body)),
 		MessageAttributes: attrs,
 	}
 	if m.Chat != nil {

@@ -88,7 +88,7 @@ func (m Message) Structure() (string, error) {
 	if m.Body == "" {
 		return "", fmt.Errorf("alert %q has no body", m.Subject)
 	}
-	s := map[string]string{"default": m.Body}
+	s := map[string]string{"default": Block(m.Body)}
 	if m.Chat != nil {
 		card, err := marshal(m.Chat)
 		if err != nil {

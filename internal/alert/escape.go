@@ -102,6 +102,17 @@ func Lines(s string, max int) []string {
 	return lines
 }
 
+// Block is Text for text whose line breaks are already the renderer's:
+// a message that did not come from a renderer in this run (an outbox item
+// re-sent, which anyone who can write the ledger table could have made)
+// gets the e-mail's rules at the sink. A rendered body passes unchanged.
+func Block(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r != '\n' && unsafeRune(r) }) && utf8.ValidString(s) {
+		return s
+	}
+	return strings.Join(Lines(s, 0), "\n")
+}
+
 // Code makes s one inline code span of the chat card's markdown
 // ("client-markdown", rendered in Slack's or Teams' own dialect). Inside a
 // code span neither dialect makes links (marked up or bare URLs and e-mail

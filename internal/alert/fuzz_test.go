@@ -189,3 +189,32 @@ func TestHostileStringsAreInertInEverySink(t *testing.T) {
 		}
 	}
 }
+
+// An outbox item is re-sent as it was stored, and anyone who can write the
+// ledger table can store one: Send holds it to the sinks' rules too.
+func TestSendHoldsAMessageNoRendererMadeToTheRules(t *testing.T) {
+	p := &recorder{}
+	forged := Message{
+		Subject:    " Urgent\r\nBcc: x \u202eexe " + strings.Repeat("s", 200),
+		Body:       "line one\r\nline\u2028two \u202egnp.exe\x00 \xff\nlast",
+		Attributes: map[string]string{AttrAccount: "a\u0085b"},
+	}
+	if err := Send(t.Context(), p, "arn:aws:sns:eu-west-1:123456789012:alerts", forged); err != nil {
+		t.Fatal(err)
+	}
+	in := p.got[0]
+	problems := alerttest.SubjectProblems(*in.Subject)
+	problems = append(problems, alerttest.TextProblems("body", *in.Message)...)
+	problems = append(problems, alerttest.LineProblems("attribute", *in.MessageAttributes[AttrAccount].StringValue)...)
+	for _, p := range problems {
+		t.Error(p)
+	}
+	if want := "line one\\u000d\nline\\u2028two \\u202egnp.exe\\u0000 \\xff\nlast"; *in.Message != want {
+		t.Errorf("body %q, want %q", *in.Message, want)
+	}
+	// A rendered message is published unchanged.
+	m, _ := Compose(report("enforce", settingResult("eu-west-1", dhmc.OutcomeDone)))
+	if Block(m.Body) != m.Body || Subject(m.Subject) != m.Subject {
+		t.Error("the send-time rules changed a rendered message")
+	}
+}
