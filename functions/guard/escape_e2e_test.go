@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/dhmc-guard/dhmc-guard/internal/alert"
 	"github.com/dhmc-guard/dhmc-guard/internal/alert/alerttest"
+	"github.com/dhmc-guard/dhmc-guard/internal/awsemu"
 	"github.com/dhmc-guard/dhmc-guard/internal/sandbox"
 )
 
@@ -80,7 +82,18 @@ func hostileEvent(t *testing.T) []byte {
 // the e-mail (the default message) and the chat card are inert, and still
 // say who, from where and what was deleted.
 func TestHostileEventAndPolicyReachNoSinkLive(t *testing.T) {
-	sb, emu := start(t)
+	emu := awsemu.StartTest(t)
+	var log bytes.Buffer
+	sb, err := sandbox.Start(t.Context(), emu, sandbox.Options{RIE: rieBin, Bootstrap: bootstrap, Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := false
+	t.Cleanup(func() {
+		if !closed {
+			sb.Close()
+		}
+	})
 	doc := hostileDocument(t)
 	must(t, func() error {
 		_, err := sb.UserIAM().PutRolePolicy(t.Context(), &iam.PutRolePolicyInput{RoleName: aws.String(sandbox.Desired().RoleName),
@@ -136,4 +149,22 @@ func TestHostileEventAndPolicyReachNoSinkLive(t *testing.T) {
 		t.Errorf("a mention or a raw control character reached the card:\n%s", card)
 	}
 	t.Logf("subject: %s\ncard description:\n%s\ne-mail (summary):\n%s", m.Subject, desc, summary)
+
+	// The log: JSON lines (AWS_LAMBDA_LOG_FORMAT=JSON) stay valid JSON
+	// whatever the event held.
+	sb.Close()
+	closed = true
+	lines := 0
+	for line := range strings.Lines(log.String()) {
+		if !strings.HasPrefix(line, "{") {
+			continue // RIE's own lines
+		}
+		lines++
+		if !json.Valid([]byte(line)) {
+			t.Errorf("a log line is not valid JSON: %q", line)
+		}
+	}
+	if lines == 0 {
+		t.Errorf("no JSON log line from the function:\n%s", log.String())
+	}
 }
