@@ -48,9 +48,6 @@ const (
 	MaxLong = 4096
 )
 
-// escape is Text without a bound.
-func escape(s string) string { return Text(s, 0) }
-
 // Text makes s safe for one line of plain text (the e-mail) and at most
 // max characters long (0: no bound). Control characters (CR/LF that forge
 // a line, NEL, an escape sequence for a terminal), format characters (a
