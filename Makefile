@@ -73,6 +73,8 @@ fuzz: ## fuzz the parsers: events, ARNs, trust policies, DynamoDB expressions, f
 	$(GO) test -run '^$$' -fuzz '^FuzzDynamoExpression$$' -fuzztime $(FUZZTIME) ./internal/awsemu/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseInput$$' -fuzztime $(FUZZTIME) ./internal/fleet/
 	$(GO) test -run '^$$' -fuzz '^FuzzLoadConfig$$' -fuzztime $(FUZZTIME) ./internal/central/
+	$(GO) test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) ./internal/alert/
+	$(GO) test -run '^$$' -fuzz '^FuzzRenderCentral$$' -fuzztime $(FUZZTIME) ./internal/central/
 
 # The release build: stripped, and without inlining (-gcflags=all=-l), which
 # costs an I/O-bound function nothing worth measuring and saves about 1 MB of

@@ -112,7 +112,7 @@ func compose(r *dhmc.Report, n Notes) (Message, bool) {
 		Attributes: map[string]string{
 			AttrSeverity: severity,
 			AttrOutcome:  outcome,
-			AttrAccount:  orUnknown(r.AccountID),
+			AttrAccount:  attrAccount(r.AccountID),
 		},
 	}
 	m.Chat = chat(r, m)
@@ -186,7 +186,7 @@ func escalationLeft(x dhmc.Result) bool {
 // subject is short enough for a phone's lock screen: what happened, where,
 // and which account.
 func subject(r *dhmc.Report, outcome string) string {
-	acct := orUnknown(r.AccountID)
+	acct := subjectAccount(r.AccountID)
 	var s string
 	switch outcome {
 	case OutcomeFailed:
@@ -206,7 +206,7 @@ func subject(r *dhmc.Report, outcome string) string {
 	case OutcomeDenied:
 		target := "DHMC role in"
 		if r.Cause.SettingEvent() {
-			target = "DHMC setting in " + r.Cause.Region + " of"
+			target = "DHMC setting in " + SubjectPart(r.Cause.Region, maxSubjectPart) + " of"
 		}
 		s = fmt.Sprintf("Denied attempt on %s %s", target, acct)
 	}
@@ -228,6 +228,7 @@ func reportedSubject(r *dhmc.Report, acct string) string {
 		// The subject must fit a phone: the manager's name without its
 		// explanation in brackets (the body has it whole).
 		manager, _, _ = strings.Cut(manager, " (")
+		manager = SubjectPart(manager, maxSubjectPart)
 		// The role a manager owns is part of its setup: the Regions say where.
 		_, regions := places(r.Results, nil)
 		return fmt.Sprintf("DHMC left alone: managed by %s %s of %s", manager, where(false, regions), acct)
@@ -274,7 +275,7 @@ func where(role bool, regions []string) string {
 	switch len(regions) {
 	case 0:
 	case 1:
-		rg = "in " + regions[0]
+		rg = "in " + SubjectPart(regions[0], maxSubjectPart)
 	default:
 		rg = fmt.Sprintf("in %d Regions", len(regions))
 	}
@@ -289,22 +290,17 @@ func where(role bool, regions []string) string {
 	return "in the account"
 }
 
-// clampSubject keeps a subject SNS accepts: printable ASCII, one line,
-// under 100 characters.
-func clampSubject(s string) string {
-	b := make([]byte, 0, len(s))
-	for _, c := range []byte(s) {
-		if c >= 0x20 && c < 0x7f {
-			b = append(b, c)
-		} else {
-			b = append(b, '?')
-		}
-	}
-	if len(b) > MaxSubject {
-		b = append(b[:MaxSubject-3], "..."...)
-	}
-	return string(b)
-}
+// maxSubjectPart bounds one untrusted part of a subject: a subject has
+// room for about two.
+const maxSubjectPart = 40
+
+// subjectAccount is the account as a subject names it.
+func subjectAccount(id string) string { return SubjectPart(orUnknown(id), maxSubjectPart) }
+
+// attrAccount is the account as the message attribute and the card's
+// context carry it: a subscription filter matches it, so it stays one
+// bounded line of printable text.
+func attrAccount(id string) string { return Text(orUnknown(id), MaxShort) }
 
 func orUnknown(s string) string {
 	if s == "" {
@@ -334,17 +330,20 @@ func SendID(ctx context.Context, p Publisher, topicARN string, m Message) (strin
 	if topicARN == "" {
 		return "", errors.New("publishing alert: no topic ARN")
 	}
+	// The renderers escaped what they show (escape.go); Subject, Block and
+	// Text again here hold a message that no renderer made (an outbox item
+	// re-sent) to the same rules, and leave a rendered one unchanged.
 	attrs := make(map[string]snstypes.MessageAttributeValue, len(m.Attributes))
 	for k, v := range m.Attributes {
 		if v == "" { // SNS rejects empty attribute values
 			continue
 		}
-		attrs[k] = snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+		attrs[k] = snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(Text(v, MaxText))}
 	}
 	in := &sns.PublishInput{
 		TopicArn:          aws.String(topicARN),
-		Subject:           aws.String(m.Subject),
-		Message:           aws.String(m.Body),
+		Subject:           aws.String(Subject(m.Subject)),
+		Message:           aws.String(Block(m.Body)),
 		MessageAttributes: attrs,
 	}
 	if m.Chat != nil {

@@ -31,9 +31,9 @@ func body(r *dhmc.Report, subject string, n Notes, budget int) string {
 
 func writeCause(b *strings.Builder, r *dhmc.Report) {
 	c := escapeCause(r.Cause)
-	fmt.Fprintf(b, "Account:  %s\n", orUnknown(r.AccountID))
+	fmt.Fprintf(b, "Account:  %s\n", Text(orUnknown(r.AccountID), MaxShort))
 	if r.Mode != "" {
-		fmt.Fprintf(b, "Mode:     %s\n", r.Mode)
+		fmt.Fprintf(b, "Mode:     %s\n", Text(r.Mode, MaxShort))
 	}
 	switch c.Trigger {
 	case "cloudtrail":
@@ -77,7 +77,7 @@ func writeSuggestion(b *strings.Builder, r *dhmc.Report) {
 	if sc == nil {
 		return
 	}
-	fmt.Fprintf(b, "Suggested configuration (adopts what is there): %s\n  %s\n\n", dhmc.FormatParameters(sc.Parameters), escape(sc.Reason))
+	fmt.Fprintf(b, "Suggested configuration (adopts what is there): %s\n  %s\n\n", Text(dhmc.FormatParameters(sc.Parameters), MaxText), Text(sc.Reason, MaxText))
 }
 
 func writeFindings(b *strings.Builder, r *dhmc.Report) {
@@ -90,6 +90,7 @@ func writeFindings(b *strings.Builder, r *dhmc.Report) {
 		return boolRank(a.Outcome == dhmc.OutcomeFailed) - boolRank(c.Outcome == dhmc.OutcomeFailed)
 	})
 	fmt.Fprintf(b, "Findings (%d):\n\n", len(results))
+	cause := escapeCause(r.Cause)
 	for i, x := range results {
 		place := x.Region
 		if place == "" {
@@ -98,26 +99,27 @@ func writeFindings(b *strings.Builder, r *dhmc.Report) {
 				place = "role " + x.Role
 			}
 		}
-		fmt.Fprintf(b, "%d. %s: %s [%s]\n", i+1, escape(place), x.Kind, outcomeText(x, r.Mode))
-		fmt.Fprintf(b, "   Was:        %s\n", escape(orNothing(x.Observed)))
-		fmt.Fprintf(b, "   Should be:  %s\n", escape(orNothing(x.Desired)))
-		fmt.Fprintf(b, "   Changed by: %s\n", escape(changedBy(x, r.Cause)))
+		outcome := Text(outcomeText(x, r.Mode), MaxShort)
+		fmt.Fprintf(b, "%d. %s: %s [%s]\n", i+1, Text(place, MaxARN), Text(string(x.Kind), MaxShort), outcome)
+		fmt.Fprintf(b, "   Was:        %s\n", Text(orNothing(x.Observed), MaxLong))
+		fmt.Fprintf(b, "   Should be:  %s\n", Text(orNothing(x.Desired), MaxLong))
+		fmt.Fprintf(b, "   Changed by: %s\n", Text(changedBy(x, cause), MaxText))
 		if x.Manager != "" {
-			fmt.Fprintf(b, "   Managed by: %s\n", escape(x.Manager))
+			fmt.Fprintf(b, "   Managed by: %s\n", Text(x.Manager, MaxText))
 		}
 		action := string(x.Action)
 		if x.Target != "" {
 			action += " " + x.Target
 		}
-		fmt.Fprintf(b, "   Action:     %s: %s\n", escape(action), outcomeText(x, r.Mode))
+		fmt.Fprintf(b, "   Action:     %s: %s\n", Text(action, MaxARN), outcome)
 		if x.Blocked != "" {
-			fmt.Fprintf(b, "   Blocked:    %s\n", escape(x.Blocked))
+			fmt.Fprintf(b, "   Blocked:    %s\n", Text(x.Blocked, MaxText))
 		}
 		if x.Adopt != "" {
-			fmt.Fprintf(b, "   Adopt with: %s\n", escape(x.Adopt))
+			fmt.Fprintf(b, "   Adopt with: %s\n", Text(x.Adopt, MaxText))
 		}
 		if x.Error != "" {
-			fmt.Fprintf(b, "   Error:      %s\n", escape(x.Error))
+			fmt.Fprintf(b, "   Error:      %s\n", Text(x.Error, MaxText))
 		}
 		writeTiming(b, r, x)
 		writeDocument(b, x)
@@ -142,7 +144,7 @@ func outcomeText(x dhmc.Result, mode string) string {
 		if mode == string(dhmc.ModeCheck) {
 			return "not repaired (check only)"
 		}
-		return "not repaired (" + orDash(mode) + " mode)"
+		return "not repaired (" + SubjectPart(orDash(mode), maxSubjectPart) + " mode)"
 	case dhmc.OutcomeInProgress:
 		return "left alone (an update is in progress)"
 	case dhmc.OutcomeBlocked:
@@ -150,7 +152,7 @@ func outcomeText(x dhmc.Result, mode string) string {
 	case dhmc.OutcomeReported:
 		return "reported, nothing to repair"
 	}
-	return orDash(string(x.Outcome))
+	return SubjectPart(orDash(string(x.Outcome)), MaxShort)
 }
 
 // changedBy says who made the change behind a finding: the CloudTrail caller
@@ -191,7 +193,7 @@ func writeErrors(b *strings.Builder, r *dhmc.Report) {
 		if place == "iam" || place == "" {
 			place = "role"
 		}
-		fmt.Fprintf(b, "  - %s: %s\n", escape(place), escape(e.Error))
+		fmt.Fprintf(b, "  - %s: %s\n", Text(place, MaxShort), Text(e.Error, MaxText))
 	}
 	b.WriteString("\n")
 }
@@ -203,7 +205,7 @@ func writeIgnored(b *strings.Builder, r *dhmc.Report) {
 	}
 	b.WriteString("Regions left out:\n")
 	for _, ig := range r.RegionsIgnored {
-		fmt.Fprintf(b, "  - %s: %s\n", escape(ig.Region), escape(ig.Reason))
+		fmt.Fprintf(b, "  - %s: %s\n", Text(ig.Region, MaxShort), Text(ig.Reason, MaxText))
 	}
 	b.WriteString("\n")
 }
@@ -214,7 +216,7 @@ func writeRun(b *strings.Builder, r *dhmc.Report) {
 		role = "yes"
 	}
 	fmt.Fprintf(b, "Run: started %s, %d ms, %d reads, %d writes; role checked: %s; Regions checked (%d): %s\n\n",
-		orDash(r.StartedAt), r.DurationMs, r.Reads, r.Writes, role, len(r.Regions), orDash(strings.Join(r.Regions, ", ")))
+		Text(orDash(r.StartedAt), MaxShort), r.DurationMs, r.Reads, r.Writes, role, len(r.Regions), Text(orDash(strings.Join(r.Regions, ", ")), MaxLong))
 }
 
 // fit appends the report JSON and keeps the whole within budget bytes:
@@ -232,16 +234,19 @@ func fit(text string, r *dhmc.Report, budget int) string {
 		// cannot happen, but the alert must still go out.
 		return head + fmt.Sprintf("(report could not be encoded: %v)\n", err)
 	}
-	if len(indented) < room {
-		return head + string(indented) + "\n"
+	// The report's strings are the raw values; SafeJSON keeps them valid
+	// JSON and the e-mail free of what Text escapes.
+	if indented := SafeJSON(string(indented)); len(indented) < room {
+		return head + indented + "\n"
 	}
-	compact, _ := json.Marshal(r)
+	raw, _ := json.Marshal(r)
+	compact := SafeJSON(string(raw))
 	if len(compact) < room {
-		return head + string(compact) + "\n"
+		return head + compact + "\n"
 	}
 	note := fmt.Sprintf("\n[report JSON truncated: %%d of %d bytes shown to fit the SNS message limit]\n", len(compact))
 	shown := room - len(note) - 16
-	return head + cut(string(compact), shown) + fmt.Sprintf(note, shown)
+	return head + cut(compact, shown) + fmt.Sprintf(note, shown)
 }
 
 // cut shortens s to at most n bytes without splitting a UTF-8 character.

@@ -71,6 +71,8 @@ const (
 	// description lists by name; the e-mail has them all.
 	chatFindings = 8
 	chatRegions  = 10
+	// maxStepWho keeps a next step naming the actor within MaxChatStep.
+	maxStepWho = 160
 )
 
 // ProtocolChat is the SNS protocol whose subscribers get the Chat card:
@@ -86,7 +88,7 @@ func (m Message) Structure() (string, error) {
 	if m.Body == "" {
 		return "", fmt.Errorf("alert %q has no body", m.Subject)
 	}
-	s := map[string]string{"default": m.Body}
+	s := map[string]string{"default": Block(m.Body)}
 	if m.Chat != nil {
 		card, err := marshal(m.Chat)
 		if err != nil {
@@ -94,7 +96,10 @@ func (m Message) Structure() (string, error) {
 		}
 		s[ProtocolChat] = card
 	}
-	return marshal(s)
+	// Every renderer escapes what it shows (escape.go); SafeJSON holds
+	// the published message to that whatever a new field forgets.
+	out, err := marshal(s)
+	return SafeJSON(out), err
 }
 
 // marshal encodes JSON without HTML escaping: "<" and "&" in a policy or
@@ -116,27 +121,30 @@ var severityIcon = map[string]string{
 }
 
 // chat builds the card for r and its composed message m (subject, outcome
-// and severity already decided).
+// and severity already decided). Every value from outside (an event, IAM,
+// the ledger) reaches the markdown through Code, and the plain fields
+// through Text or SubjectPart (escape.go).
 func chat(r *dhmc.Report, m Message) *Chat {
 	acct := orUnknown(r.AccountID)
 	title := clampRunes(strings.TrimSpace(severityIcon[m.Severity]+" "+m.Subject), MaxChatTitle)
 	c := &Chat{
 		Version: ChatVersion,
 		Source:  ChatSource,
-		ID:      r.Cause.EventID,
+		ID:      Text(r.Cause.EventID, MaxShort),
 		Content: ChatContent{
 			TextType:    ChatMarkdown,
 			Title:       title,
 			Description: chatDescription(r, m),
 			NextSteps:   clampList(nextSteps(r, m), MaxChatNextSteps, MaxChatStep),
-			Keywords:    clampList(keywords(r, m), MaxChatKeywords, MaxChatKeyword),
+			// Keywords are shown as tags: SubjectPart keeps them plain words.
+			Keywords: clampList(keywords(r, m), MaxChatKeywords, MaxChatKeyword),
 		},
 		Metadata: &ChatMetadata{
-			ThreadID:  "dhmc-guard-" + strings.ReplaceAll(acct, " ", "-"),
+			ThreadID:  "dhmc-guard-" + strings.ReplaceAll(SubjectPart(acct, maxSubjectPart), " ", "-"),
 			Summary:   m.Subject,
 			EventType: "dhmc-guard-" + m.Outcome,
 			AdditionalContext: map[string]string{
-				AttrAccount:  acct,
+				AttrAccount:  attrAccount(r.AccountID),
 				AttrOutcome:  m.Outcome,
 				AttrSeverity: m.Severity,
 			},
@@ -144,26 +152,26 @@ func chat(r *dhmc.Report, m Message) *Chat {
 	}
 	for k, v := range map[string]string{"mode": r.Mode, "trigger": r.Cause.Trigger, "eventId": r.Cause.EventID} {
 		if v != "" {
-			c.Metadata.AdditionalContext[k] = v
+			c.Metadata.AdditionalContext[k] = Text(v, MaxShort)
 		}
 	}
 	if r.Cause.ActorARN != "" {
-		c.Metadata.RelatedResources = []string{r.Cause.ActorARN}
+		c.Metadata.RelatedResources = []string{Text(r.Cause.ActorARN, MaxARN)}
 	}
 	return c
 }
 
 func chatDescription(r *dhmc.Report, m Message) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "*Account:* `%s`\n", orUnknown(r.AccountID))
+	fmt.Fprintf(&b, "*Account:* %s\n", Code(orUnknown(r.AccountID), MaxShort))
 	outcome := m.Outcome
 	if r.Mode != "" {
-		outcome += " (" + r.Mode + " mode)"
+		outcome += " (" + SubjectPart(r.Mode, maxSubjectPart) + " mode)"
 	}
 	fmt.Fprintf(&b, "*Outcome:* %s, severity %s\n", outcome, m.Severity)
 	fmt.Fprintf(&b, "*Trigger:* %s\n", triggerText(r.Cause))
 	if who := chatWho(r); who != "" {
-		fmt.Fprintf(&b, "*Who:* %s\n", who)
+		fmt.Fprintf(&b, "*Who:* %s\n", Code(who, MaxActor))
 	}
 	role, regions := places(r.Results, nil)
 	if _, errRegions := failedPlaces(r); len(errRegions) > 0 {
@@ -174,7 +182,7 @@ func chatDescription(r *dhmc.Report, m Message) string {
 		}
 	}
 	if len(regions) > 0 {
-		fmt.Fprintf(&b, "*Regions (%d):* %s\n", len(regions), listSome(regions, chatRegions))
+		fmt.Fprintf(&b, "*Regions (%d):* %s\n", len(regions), listSome(codes(regions, MaxShort), chatRegions))
 	}
 	if role {
 		b.WriteString("*Role:* findings on the DHMC role\n")
@@ -197,7 +205,7 @@ func chatDescription(r *dhmc.Report, m Message) string {
 			if place == "" {
 				place = "role"
 			}
-			fmt.Fprintf(&b, "• `%s` %s: %s\n", place, x.Kind, outcomeText(x, r.Mode))
+			fmt.Fprintf(&b, "• %s %s: %s\n", Code(place, MaxShort), SubjectPart(string(x.Kind), MaxShort), outcomeText(x, r.Mode))
 		}
 	}
 	if len(r.Errors) > 0 {
@@ -211,25 +219,42 @@ func chatDescription(r *dhmc.Report, m Message) string {
 			if place == "iam" || place == "" {
 				place = "role"
 			}
-			fmt.Fprintf(&b, "• `%s`: %s\n", place, clampRunes(e.Error, 200))
+			fmt.Fprintf(&b, "• %s: %s\n", Code(place, MaxShort), Code(e.Error, 200))
 		}
 	}
 	if r.Cause.ErrorCode != "" && len(r.Results) == 0 {
-		fmt.Fprintf(&b, "*Result:* AWS refused the call (%s); nothing changed\n", r.Cause.ErrorCode)
+		fmt.Fprintf(&b, "*Result:* AWS refused the call (%s); nothing changed\n", Code(r.Cause.ErrorCode, MaxShort))
 	}
-	return clampRunes(strings.TrimRight(b.String(), "\n"), MaxChatDescription)
+	return clampMarkdown(strings.TrimRight(b.String(), "\n"), MaxChatDescription)
 }
 
 func triggerText(c dhmc.Cause) string {
 	switch c.Trigger {
 	case "cloudtrail":
-		return joinNonEmpty(" ", "CloudTrail", orDash(c.EventName), prefixed("in ", c.Region), prefixed("at ", c.EventTime))
+		return joinNonEmpty(" ", "CloudTrail", Code(c.EventName, MaxShort), codeAfter("in ", c.Region), codeAfter("at ", c.EventTime))
 	case "schedule":
 		return "scheduled sweep"
 	case "":
 		return "-"
 	}
-	return joinNonEmpty(" ", c.Trigger, c.EventName)
+	return joinNonEmpty(" ", Code(c.Trigger, MaxShort), codeAfter("", c.EventName))
+}
+
+// codeAfter is prefix and s as code, or nothing when s is empty.
+func codeAfter(prefix, s string) string {
+	if s == "" {
+		return ""
+	}
+	return prefix + Code(s, MaxShort)
+}
+
+// codes are items each as code.
+func codes(items []string, max int) []string {
+	out := make([]string, len(items))
+	for i, s := range items {
+		out[i] = Code(s, max)
+	}
+	return out
 }
 
 // chatWho is the caller behind the run, or who SSM says changed a setting.
@@ -258,9 +283,9 @@ func kindCounts(r *dhmc.Report) string {
 	parts := make([]string, 0, len(order))
 	for _, k := range order {
 		if n[k] > 1 {
-			parts = append(parts, fmt.Sprintf("%s ×%d", k, n[k]))
+			parts = append(parts, fmt.Sprintf("%s ×%d", SubjectPart(string(k), MaxShort), n[k]))
 		} else {
-			parts = append(parts, string(k))
+			parts = append(parts, SubjectPart(string(k), MaxShort))
 		}
 	}
 	return strings.Join(parts, ", ")
@@ -276,7 +301,7 @@ func nextSteps(r *dhmc.Report, m Message) []string {
 			`Fix the cause, then invoke the guard with {"action":"check"} to confirm.`)
 	case OutcomeRepaired:
 		if who != "" {
-			steps = append(steps, fmt.Sprintf("Ask %s why DHMC was changed; if it was meant, change the guard's desired state instead.", who))
+			steps = append(steps, fmt.Sprintf("Ask %s why DHMC was changed; if it was meant, change the guard's desired state instead.", Code(who, maxStepWho)))
 		}
 		steps = append(steps, "Repairs again and again by the same actor mean two tools fight over DHMC (Quick Setup, Terraform).")
 	case OutcomeDetected:
@@ -293,11 +318,11 @@ func nextSteps(r *dhmc.Report, m Message) []string {
 func keywords(r *dhmc.Report, m Message) []string {
 	kw := []string{"dhmc-guard", m.Severity, m.Outcome}
 	if r.AccountID != "" {
-		kw = append(kw, r.AccountID)
+		kw = append(kw, SubjectPart(r.AccountID, MaxChatKeyword))
 	}
 	for _, x := range r.Results {
-		if !slices.Contains(kw, string(x.Kind)) {
-			kw = append(kw, string(x.Kind))
+		if k := SubjectPart(string(x.Kind), MaxChatKeyword); !slices.Contains(kw, k) {
+			kw = append(kw, k)
 		}
 	}
 	return kw
@@ -320,13 +345,23 @@ func clampRunes(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
+// clampMarkdown is clampRunes for markdown: a cut never leaves a code
+// span open, which would let what followed in it render as markdown.
+func clampMarkdown(s string, n int) string {
+	c := clampRunes(s, n)
+	if c == s || strings.Count(c, "`")%2 == 0 {
+		return c
+	}
+	return c[:strings.LastIndexByte(c, '`')] + "…"
+}
+
 func clampList(list []string, items, each int) []string {
 	if len(list) > items {
 		list = list[:items]
 	}
 	out := make([]string, len(list))
 	for i, s := range list {
-		out[i] = clampRunes(s, each)
+		out[i] = clampMarkdown(s, each)
 	}
 	return out
 }

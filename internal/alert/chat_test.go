@@ -205,8 +205,8 @@ func TestChatCardTellsAccountRegionsKindsWhoAndOutcome(t *testing.T) {
 	_, card := structure(t, m)
 	content := card["content"].(map[string]any)
 	desc := content["description"].(string)
-	for _, want := range []string{"`123456789012`", "failed (enforce mode), severity high", "CloudTrail DetachRolePolicy in us-east-1",
-		"user alice", "*Regions (2):* eu-west-1, eu-central-1", "setting-disabled ×2", "managed-policy-missing", "`eu-west-1` setting-disabled: FAILED"} {
+	for _, want := range []string{"`123456789012`", "failed (enforce mode), severity high", "CloudTrail `DetachRolePolicy` in `us-east-1`",
+		"`user alice`", "*Regions (2):* `eu-west-1`, `eu-central-1`", "setting-disabled ×2", "managed-policy-missing", "`eu-west-1` setting-disabled: FAILED"} {
 		if !strings.Contains(desc, want) {
 			t.Errorf("description lacks %q:\n%s", want, desc)
 		}

@@ -42,8 +42,8 @@ func writeDocuments(b *strings.Builder, r *dhmc.Report) {
 	}
 	fmt.Fprintf(b, "Inline policy documents (%d; size as written, SHA-256 of that text):\n", len(refs))
 	if table != "" {
-		fmt.Fprintf(b, "Each deleted document was kept whole (compacted) in DynamoDB table %s before the delete, at the pk shown and sk = its SHA-256. Fetch one with:\n", escape(table))
-		fmt.Fprintf(b, "  aws dynamodb get-item --table-name %s --key '{\"pk\":{\"S\":\"<pk>\"},\"sk\":{\"S\":\"<sha256>\"}}' --query Item.document.S --output text\n", escape(table))
+		fmt.Fprintf(b, "Each deleted document was kept whole (compacted) in DynamoDB table %s before the delete, at the pk shown and sk = its SHA-256. Fetch one with:\n", Text(table, MaxARN))
+		fmt.Fprintf(b, "  aws dynamodb get-item --table-name %s --key '{\"pk\":{\"S\":\"<pk>\"},\"sk\":{\"S\":\"<sha256>\"}}' --query Item.document.S --output text\n", Text(table, MaxARN))
 	}
 	start := b.Len()
 	for i, x := range refs {
@@ -52,9 +52,9 @@ func writeDocuments(b *strings.Builder, r *dhmc.Report) {
 			break
 		}
 		ref := x.DocumentRef
-		fmt.Fprintf(b, "  - %s: %d bytes (%d compacted), SHA-256 %s, %s", escape(x.Target), ref.Size, ref.CompactSize, ref.SHA256, documentFate(x))
+		fmt.Fprintf(b, "  - %s: %d bytes (%d compacted), SHA-256 %s, %s", Text(x.Target, MaxARN), ref.Size, ref.CompactSize, ref.SHA256, documentFate(x))
 		if ref.Archive != nil {
-			fmt.Fprintf(b, "; kept at pk %q", escape(ref.Archive.PK))
+			fmt.Fprintf(b, "; kept at pk %q", Text(ref.Archive.PK, MaxARN))
 		}
 		b.WriteString("\n")
 	}
@@ -84,11 +84,11 @@ func writeDocument(b *strings.Builder, x dhmc.Result) {
 	ref := x.DocumentRef
 	switch {
 	case x.Document != "" && len(x.Document) <= maxDocumentShown:
-		fmt.Fprintf(b, "   %s:\n%s\n", label, indent(x.Document, "     "))
+		fmt.Fprintf(b, "   %s:\n%s\n", label, indent(strings.Join(Lines(x.Document, 0), "\n"), "     "))
 	case ref != nil && ref.Archive != nil:
-		fmt.Fprintf(b, "   Document:   not shown (%d bytes compacted); kept whole in %s\n", ref.CompactSize, escape(ref.Archive.String()))
+		fmt.Fprintf(b, "   Document:   not shown (%d bytes compacted); kept whole in %s\n", ref.CompactSize, Text(ref.Archive.String(), MaxText))
 	case x.Document != "":
 		fmt.Fprintf(b, "   %s (first %d of %d bytes; the report JSON and the function's log carry it whole):\n%s\n",
-			label, maxDocumentShown, len(x.Document), indent(cut(x.Document, maxDocumentShown), "     "))
+			label, maxDocumentShown, len(x.Document), indent(strings.Join(Lines(cut(x.Document, maxDocumentShown), 0), "\n"), "     "))
 	}
 }

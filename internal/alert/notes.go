@@ -76,16 +76,16 @@ func DigestMessage(account string, digests []DigestNote, severity string) (Messa
 	for _, d := range digests {
 		total += d.Count
 	}
-	subj := clampSubject(fmt.Sprintf("DHMC digest: %d repeat(s) in %d group(s) of %s", total, len(digests), orUnknown(account)))
+	subj := clampSubject(fmt.Sprintf("DHMC digest: %d repeat(s) in %d group(s) of %s", total, len(digests), subjectAccount(account)))
 	var b strings.Builder
 	b.WriteString(subj + "\n\n")
-	fmt.Fprintf(&b, "Account:  %s\n\n", orUnknown(account))
+	fmt.Fprintf(&b, "Account:  %s\n\n", Text(orUnknown(account), MaxShort))
 	b.WriteString("These findings were already reported; their repeats were counted within the alert window instead of sent one by one.\n\n")
 	writeNotes(&b, Notes{Digests: digests})
 	sev := cmp.Or(severity, SeverityLow)
 	return Message{
 		Subject: subj, Body: b.String(), Severity: sev, Outcome: OutcomeDigest,
-		Attributes: map[string]string{AttrSeverity: sev, AttrOutcome: OutcomeDigest, AttrAccount: orUnknown(account)},
+		Attributes: map[string]string{AttrSeverity: sev, AttrOutcome: OutcomeDigest, AttrAccount: attrAccount(account)},
 	}, true
 }
 
@@ -94,12 +94,12 @@ func writeNotes(b *strings.Builder, n Notes) {
 		b.WriteString("Note: the run ledger was unavailable: this alert could not be checked against earlier ones and may repeat one.\n\n")
 	}
 	for _, f := range n.Flaps {
-		fmt.Fprintf(b, "FLAPPING: %s %s was repaired %d times in 24 h:\n", placeName(f.Item), f.Kind, len(f.Repairs))
+		fmt.Fprintf(b, "FLAPPING: %s %s was repaired %d times in 24 h:\n", Text(placeName(f.Item), MaxARN), Text(f.Kind, MaxShort), len(f.Repairs))
 		for _, rp := range f.Repairs {
-			fmt.Fprintf(b, "  - %s by %s\n", rp.At.UTC().Format(time.RFC3339), escape(orUnknownActor(rp.Actor)))
+			fmt.Fprintf(b, "  - %s by %s\n", rp.At.UTC().Format(time.RFC3339), Text(orUnknownActor(rp.Actor), MaxActor))
 		}
 		if f.LikelyCause != "" {
-			fmt.Fprintf(b, "  Likely cause: %s.\n", escape(f.LikelyCause))
+			fmt.Fprintf(b, "  Likely cause: %s.\n", Text(f.LikelyCause, MaxText))
 		} else {
 			b.WriteString("  Likely cause: another tool keeps setting it (Quick Setup's association, Terraform, a CloudFormation stack): find it and give DHMC one owner.\n")
 		}
@@ -113,9 +113,9 @@ func writeNotes(b *strings.Builder, n Notes) {
 		for _, d := range n.Digests {
 			who := ""
 			if len(d.Actors) > 0 {
-				who = " by " + escape(strings.Join(d.Actors, ", "))
+				who = " by " + Text(strings.Join(d.Actors, ", "), MaxText)
 			}
-			fmt.Fprintf(b, "  - %s %s: %d more since %s%s\n", placeName(d.Item), d.Kind, d.Count, d.Since.UTC().Format(time.RFC3339), who)
+			fmt.Fprintf(b, "  - %s %s: %d more since %s%s\n", Text(placeName(d.Item), MaxARN), Text(d.Kind, MaxShort), d.Count, d.Since.UTC().Format(time.RFC3339), who)
 		}
 		b.WriteString("\n")
 	}

@@ -17,7 +17,7 @@ var snsOps = map[string]handler{
 
 const (
 	snsMaxMessage    = 256 * 1024 // message plus attributes, bytes
-	snsMaxSubject    = 100
+	snsMaxSubject    = 99         // "less than 100 characters long"
 	snsMaxAttributes = 10
 )
 

@@ -7,7 +7,7 @@ package awsemu
 // number, or punctuation mark", and AWS's own Managed Prometheus SNS receiver
 // still replaces non-ASCII subjects, so whether SNS accepts every UTF-8 subject
 // today is unconfirmed: the emulator follows the current reference, and the
-// product (alert.clampSubject) sends printable ASCII, which both rules accept.
+// product (alert.Subject) sends printable ASCII, which both rules accept.
 //
 // Control characters are Unicode's Cc (C0, DEL and C1); line breaks are those
 // plus the line and paragraph separators. U+FFFD is refused because an invalid

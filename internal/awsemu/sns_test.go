@@ -68,7 +68,7 @@ func TestSNSPublishErrorsSurfaceAsTypedSDKErrors(t *testing.T) {
 		as   any
 		code string
 	}{
-		{"subject over 100 characters", &sns.PublishInput{TopicArn: aws.String(arn), Message: aws.String("m"), Subject: aws.String(strings.Repeat("s", 101))}, &invalid, "InvalidParameter"},
+		{"subject of 100 characters", &sns.PublishInput{TopicArn: aws.String(arn), Message: aws.String("m"), Subject: aws.String(strings.Repeat("s", 100))}, &invalid, "InvalidParameter"},
 		{"subject with a line break", &sns.PublishInput{TopicArn: aws.String(arn), Message: aws.String("m"), Subject: aws.String("a\nb")}, &invalid, "InvalidParameter"},
 		{"message over 256 KiB", &sns.PublishInput{TopicArn: aws.String(arn), Message: aws.String(strings.Repeat("x", 256*1024+1))}, &invalid, "InvalidParameter"},
 		{"empty message", &sns.PublishInput{TopicArn: aws.String(arn), Message: aws.String("")}, &invalid, "InvalidParameter"},
@@ -95,8 +95,8 @@ func TestSNSPublishErrorsSurfaceAsTypedSDKErrors(t *testing.T) {
 	if n := len(s.Messages()); n != 0 {
 		t.Errorf("%d messages recorded from failed publishes", n)
 	}
-	// A subject of exactly 100 characters and a message of exactly 256 KiB pass.
-	if _, err := c.Publish(t.Context(), &sns.PublishInput{TopicArn: aws.String(arn), Subject: aws.String(strings.Repeat("s", 100)), Message: aws.String(strings.Repeat("x", 256*1024))}); err != nil {
+	// A subject of 99 characters ("less than 100") and a message of exactly 256 KiB pass.
+	if _, err := c.Publish(t.Context(), &sns.PublishInput{TopicArn: aws.String(arn), Subject: aws.String(strings.Repeat("s", 99)), Message: aws.String(strings.Repeat("x", 256*1024))}); err != nil {
 		t.Errorf("publish at the limits: %v", err)
 	}
 }

@@ -67,7 +67,7 @@ func SummaryEvent(busARN string, s Summary) (ebtypes.PutEventsRequestEntry, erro
 		EventBusName: aws.String(busARN),
 		Source:       aws.String(Source),
 		DetailType:   aws.String(DetailTypeDailySummary),
-		Detail:       aws.String(string(detail)),
+		Detail:       aws.String(alert.SafeJSON(string(detail))),
 	}
 	if EntrySize(e) > MaxEntrySize {
 		// A summary holds counts only: this takes thousands of Regions
@@ -137,11 +137,14 @@ func fitDetail(r *dhmc.Report, budget int) string {
 	}
 }
 
+// encode is v as JSON whose strings hold no bidi, line-separator or other
+// invisible character unescaped (alert.SafeJSON): the values are the
+// account's as read, and a central rule may forward them to people.
 func encode(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
 		// A report holds strings, numbers, slices and maps of them.
 		return fmt.Sprintf(`{"error":%q}`, err.Error())
 	}
-	return string(b)
+	return alert.SafeJSON(string(b))
 }

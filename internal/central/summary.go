@@ -85,30 +85,24 @@ func BuildSummary(day time.Time, reports []dhmc.Report) Summary {
 // SummaryMessage is the daily summary as a readable alert for the central
 // topic. Severity is low: every failure already alerted on its own, so a
 // summary never pages (subscribe to severity "low" to receive it).
+//
+// Accounts, kinds and Regions come from the ledger's reports, which anyone
+// who can write the table can forge: the e-mail shows them through
+// alert.Text, the card through alert.Code, the subject through
+// alert.SubjectPart, as the account's own alert does.
 func SummaryMessage(s Summary) alert.Message {
 	who := "the organisation"
 	if len(s.Accounts) == 1 {
-		who = s.Accounts[0]
+		who = alert.SubjectPart(s.Accounts[0], 40)
 	} else if len(s.Accounts) > 1 {
 		who = fmt.Sprintf("%d accounts", len(s.Accounts))
 	}
-	subject := fmt.Sprintf("DHMC daily summary %s for %s: %d findings, %d failed runs", s.Day, who, s.Findings, s.FailedRuns)
-	if len(subject) > alert.MaxSubject {
-		subject = subject[:alert.MaxSubject-3] + "..."
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "*Day:* %s (UTC)\n*Accounts:* %s\n", s.Day, orNone(strings.Join(s.Accounts, ", ")))
-	fmt.Fprintf(&b, "*Runs:* %d, %d with findings, %d failed, %d denied attempts\n", s.Runs, s.RunsWithFindings, s.FailedRuns, s.DeniedAttempts)
-	fmt.Fprintf(&b, "*Findings:* %d, %d repaired, %d repairs failed\n", s.Findings, s.Repaired, s.RepairsFailed)
-	if len(s.FindingsByKind) > 0 {
-		fmt.Fprintf(&b, "*By kind:* %s\n", counts(s.FindingsByKind))
-		fmt.Fprintf(&b, "*By Region:* %s\n", counts(s.FindingsByRegion))
-	}
-	text := b.String()
-	body := subject + "\n\n" + strings.NewReplacer("*", "").Replace(text)
+	subject := alert.Subject(fmt.Sprintf("DHMC daily summary %s for %s: %d findings, %d failed runs", alert.SubjectPart(s.Day, 10), who, s.Findings, s.FailedRuns))
+	text := summaryText(s, "*", func(v string) string { return alert.Code(v, alert.MaxShort) })
+	body := subject + "\n\n" + summaryText(s, "", func(v string) string { return alert.Text(v, alert.MaxShort) })
 	acct := "organisation"
 	if len(s.Accounts) == 1 {
-		acct = s.Accounts[0]
+		acct = alert.Text(s.Accounts[0], alert.MaxShort)
 	}
 	return alert.Message{
 		Subject:  subject,
@@ -134,8 +128,27 @@ func SummaryMessage(s Summary) alert.Message {
 	}
 }
 
+// summaryText is the summary's lines, labels marked with bold (the card)
+// or not (the e-mail), each value from the reports shown through value.
+func summaryText(s Summary, bold string, value func(string) string) string {
+	var b strings.Builder
+	label := func(l string) string { return bold + l + ":" + bold }
+	accounts := make([]string, len(s.Accounts))
+	for i, a := range s.Accounts {
+		accounts[i] = value(a)
+	}
+	fmt.Fprintf(&b, "%s %s (UTC)\n%s %s\n", label("Day"), value(s.Day), label("Accounts"), orNone(strings.Join(accounts, ", ")))
+	fmt.Fprintf(&b, "%s %d, %d with findings, %d failed, %d denied attempts\n", label("Runs"), s.Runs, s.RunsWithFindings, s.FailedRuns, s.DeniedAttempts)
+	fmt.Fprintf(&b, "%s %d, %d repaired, %d repairs failed\n", label("Findings"), s.Findings, s.Repaired, s.RepairsFailed)
+	if len(s.FindingsByKind) > 0 {
+		fmt.Fprintf(&b, "%s %s\n", label("By kind"), counts(s.FindingsByKind, value))
+		fmt.Fprintf(&b, "%s %s\n", label("By Region"), counts(s.FindingsByRegion, value))
+	}
+	return b.String()
+}
+
 // counts says "a 3, b 1", largest first, ties by name; at most ten.
-func counts(m map[string]int) string {
+func counts(m map[string]int, value func(string) string) string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -152,7 +165,7 @@ func counts(m map[string]int) string {
 			parts = append(parts, fmt.Sprintf("and %d more", len(keys)-10))
 			break
 		}
-		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+		parts = append(parts, fmt.Sprintf("%s %d", value(k), m[k]))
 	}
 	return strings.Join(parts, ", ")
 }
