@@ -54,6 +54,9 @@ type FaultKind int
 //	FaultAccessDenied   ssm AccessDeniedException 400; iam, sts AccessDenied 403; sns AuthorizationError 403; account AccessDeniedException 403
 //	FaultTooManyUpdates ssm TooManyUpdates 400; iam ConcurrentModification 409; others as FaultThrottle
 //	FaultLatency        delays the call by Latency, then it proceeds
+//	FaultCompetingWrite runs Race just before the call is served, then it
+//	                    proceeds: another writer's change landing between a
+//	                    client's read and its write (any service)
 //
 // DynamoDB answers FaultThrottle with ProvisionedThroughputExceededException
 // (item operations) or ThrottlingException (table operations), 400;
@@ -67,6 +70,7 @@ const (
 	FaultTooManyUpdates
 	FaultLatency
 	FaultConditionalRace
+	FaultCompetingWrite
 )
 
 // Fault makes matching calls fail or slow down.
@@ -78,7 +82,8 @@ type Fault struct {
 	Latency time.Duration // FaultLatency only
 	// Race is the competing write of a FaultConditionalRace, run just before
 	// the conditional write it hits; nil makes that write's conditions fail
-	// as if another writer had got there first.
+	// as if another writer had got there first. FaultCompetingWrite runs it
+	// before the call it hits, whatever the call.
 	Race func()
 }
 
@@ -122,6 +127,7 @@ func (f *Fault) matches(service, op, region string) bool {
 func (s *Server) applyFaults(req *request) *apiError {
 	var delay time.Duration
 	var kind FaultKind
+	var races []func()
 	s.mu.Lock()
 	for _, f := range s.faults {
 		if f.Times > 0 && f.used >= f.Times {
@@ -138,12 +144,24 @@ func (s *Server) applyFaults(req *request) *apiError {
 			delay += f.Latency
 			continue
 		}
+		if f.Kind == FaultCompetingWrite {
+			f.used++
+			if f.Race != nil {
+				races = append(races, f.Race)
+			}
+			continue
+		}
 		if kind == 0 {
 			f.used++
 			kind = f.Kind
 		}
 	}
 	s.mu.Unlock()
+	// Outside the lock: a competing write goes through the emulator's own
+	// state methods, which take it.
+	for _, race := range races {
+		race()
+	}
 	if delay > 0 {
 		sleep(req.r.Context(), delay)
 	}

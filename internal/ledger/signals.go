@@ -222,7 +222,8 @@ func SignalsOf(r *dhmc.Report, severity func(dhmc.Result) string, now time.Time)
 	for _, x := range r.Results {
 		s := Signal{
 			Item: cmp.Or(x.Region, ItemRole), Kind: string(x.Kind), At: runAt,
-			Repaired: x.Outcome == dhmc.OutcomeDone, Outcome: string(x.Outcome), EventID: c.EventID,
+			// A change someone else made first (Note) is not the guard's repair.
+			Repaired: x.Outcome == dhmc.OutcomeDone && x.Note == "", Outcome: string(x.Outcome), EventID: c.EventID,
 		}
 		switch {
 		case severity != nil:

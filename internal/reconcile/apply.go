@@ -55,7 +55,7 @@ func (rn *run) apply(ctx context.Context, findings []dhmc.Finding, obs dhmc.Obse
 			results[i].Blocked = fmt.Sprintf("service setting (%s) left as it is: role %s %s", f.Region, f.Role, why)
 			return
 		}
-		results[i] = done(f, rn.updateSetting(ctx, f.Region, d.SettingValueIn(f.Region)))
+		results[i] = rn.settle(ctx, f, rn.updateSetting(ctx, f.Region, d.SettingValueIn(f.Region)))
 	})
 	return results
 }
@@ -105,7 +105,9 @@ func (rn *run) applyAction(ctx context.Context, f dhmc.Finding, v *verified) dhm
 	case dhmc.ActionCreateRole:
 		err = rn.createRole(ctx, f.Role)
 		if err != nil {
-			v.set(f.Role, false, "does not exist and could not be created")
+			r := rn.settle(ctx, f, err)
+			v.set(f.Role, r.Outcome == dhmc.OutcomeDone, "does not exist and could not be created")
+			return r
 		} else if rerr := rn.readBack(ctx, f.Role); rerr != nil {
 			v.set(f.Role, false, "was created but could not be read back: "+rerr.Error())
 			err = fmt.Errorf("role %s created; reading it back: %w", f.Role, rerr)
@@ -128,7 +130,7 @@ func (rn *run) applyAction(ctx context.Context, f dhmc.Finding, v *verified) dhm
 		err = wrap(err, "detaching %s from role %s", f.Target, f.Role)
 	case dhmc.ActionDeleteInlinePolicy:
 		doc, err := rn.deleteInline(ctx, f.Role, f.Target)
-		r := done(f, err)
+		r := rn.settle(ctx, f, err)
 		r.Document = doc
 		return r
 	case dhmc.ActionPutPermissionsBoundary:
@@ -146,9 +148,9 @@ func (rn *run) applyAction(ctx context.Context, f dhmc.Finding, v *verified) dhm
 		_, err = rn.r.clients.IAM.DeleteRolePermissionsBoundary(ctx, &iam.DeleteRolePermissionsBoundaryInput{RoleName: name})
 		err = wrap(err, "removing permissions boundary of role %s", f.Role)
 	default:
-		err = fmt.Errorf("no repair for action %q", f.Action)
+		return done(f, fmt.Errorf("no repair for action %q", f.Action))
 	}
-	return done(f, err)
+	return rn.settle(ctx, f, err)
 }
 
 // createRole creates a configured role with its path, trust policy and
