@@ -32,27 +32,33 @@ func TestARepairWhoseGoalAlreadyHoldsIsDone(t *testing.T) {
 		desired bool
 	}{
 		{
-			name:  "detach that already happened",
-			drift: func(e *env) { e.editRole(func(r *awsemu.Role) { r.AttachedPolicies = append(r.AttachedPolicies, adminARN) }) },
-			op:    "iam:DetachRolePolicy",
+			name: "detach that already happened",
+			drift: func(e *env) {
+				e.editRole(func(r *awsemu.Role) { r.AttachedPolicies = append(r.AttachedPolicies, adminARN) })
+			},
+			op: "iam:DetachRolePolicy",
 			fix: func(e *env) {
 				e.editRole(func(r *awsemu.Role) { r.AttachedPolicies = []string{e.desired.ManagedPolicyARN()} })
 			},
 			kind: dhmc.KindUnexpectedManagedPolicy, want: dhmc.OutcomeDone, note: true, desired: true,
 		},
 		{
-			name:  "inline policy deleted before its document was read",
-			drift: func(e *env) { e.editRole(func(r *awsemu.Role) { r.InlinePolicies = map[string]string{"extra": inlineAdmin} }) },
-			op:    "iam:GetRolePolicy",
-			fix:   func(e *env) { e.editRole(func(r *awsemu.Role) { r.InlinePolicies = nil }) },
-			kind:  dhmc.KindUnexpectedInlinePolicy, want: dhmc.OutcomeDone, note: true, desired: true,
+			name: "inline policy deleted before its document was read",
+			drift: func(e *env) {
+				e.editRole(func(r *awsemu.Role) { r.InlinePolicies = map[string]string{"extra": inlineAdmin} })
+			},
+			op:   "iam:GetRolePolicy",
+			fix:  func(e *env) { e.editRole(func(r *awsemu.Role) { r.InlinePolicies = nil }) },
+			kind: dhmc.KindUnexpectedInlinePolicy, want: dhmc.OutcomeDone, note: true, desired: true,
 		},
 		{
-			name:  "inline policy deleted before the guard's delete",
-			drift: func(e *env) { e.editRole(func(r *awsemu.Role) { r.InlinePolicies = map[string]string{"extra": inlineAdmin} }) },
-			op:    "iam:DeleteRolePolicy",
-			fix:   func(e *env) { e.editRole(func(r *awsemu.Role) { r.InlinePolicies = nil }) },
-			kind:  dhmc.KindUnexpectedInlinePolicy, want: dhmc.OutcomeDone, note: true, desired: true,
+			name: "inline policy deleted before the guard's delete",
+			drift: func(e *env) {
+				e.editRole(func(r *awsemu.Role) { r.InlinePolicies = map[string]string{"extra": inlineAdmin} })
+			},
+			op:   "iam:DeleteRolePolicy",
+			fix:  func(e *env) { e.editRole(func(r *awsemu.Role) { r.InlinePolicies = nil }) },
+			kind: dhmc.KindUnexpectedInlinePolicy, want: dhmc.OutcomeDone, note: true, desired: true,
 		},
 		{
 			name:  "role created by someone else, as desired",
@@ -80,12 +86,14 @@ func TestARepairWhoseGoalAlreadyHoldsIsDone(t *testing.T) {
 			kind:  dhmc.KindSettingDisabled, want: dhmc.OutcomeDone, note: true, desired: true,
 		},
 		{
-			name:  "detach denied, nobody fixed it",
-			drift: func(e *env) { e.editRole(func(r *awsemu.Role) { r.AttachedPolicies = append(r.AttachedPolicies, adminARN) }) },
-			op:    "iam:DetachRolePolicy",
-			fix:   func(*env) {},
-			fail:  awsemu.FaultAccessDenied,
-			kind:  dhmc.KindUnexpectedManagedPolicy, want: dhmc.OutcomeFailed,
+			name: "detach denied, nobody fixed it",
+			drift: func(e *env) {
+				e.editRole(func(r *awsemu.Role) { r.AttachedPolicies = append(r.AttachedPolicies, adminARN) })
+			},
+			op:   "iam:DetachRolePolicy",
+			fix:  func(*env) {},
+			fail: awsemu.FaultAccessDenied,
+			kind: dhmc.KindUnexpectedManagedPolicy, want: dhmc.OutcomeFailed,
 		},
 	}
 	for _, tc := range cases {
