@@ -66,7 +66,12 @@ func withReconciler(t *testing.T, h *guard.Handler, emu *awsemu.Server, d dhmc.D
 //   - the run ends with RegionsUnlistedError when the Regions could not be
 //     listed, RepairError when another read failed.
 func TestAFailedReadNeverSilencesTheRest(t *testing.T) {
-	const runs = 60
+	const runs = 150
+	var covered struct{ unlisted, roleUnread, docFault, regionFaults, snsDown, cold int }
+	defer func() {
+		t.Logf("%d runs: Regions unlisted %d, role unreadable %d, inline document unread %d, Region reads failed %d, SNS down %d, cold without a list %d",
+			runs, covered.unlisted, covered.roleUnread, covered.docFault, covered.regionFaults, covered.snsDown, covered.cold)
+	}()
 	for seed := range uint64(runs) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 0x14))
@@ -143,6 +148,14 @@ func TestAFailedReadNeverSilencesTheRest(t *testing.T) {
 				emu.Inject(awsemu.Fault{Op: "sns:Publish", Kind: awsemu.FaultServerError})
 			}
 			before := len(emu.Messages())
+			covered.unlisted += b2i(unlisted)
+			covered.roleUnread += b2i(!roleRead)
+			covered.docFault += b2i(docFault && inline && roleRead)
+			covered.snsDown += b2i(snsDown)
+			covered.cold += b2i(discover && env == 2)
+			for _, u := range unread {
+				covered.regionFaults += b2i(u)
+			}
 
 			_, err := h.Handle(t.Context(), event(t, "schedule.json"))
 
@@ -201,4 +214,11 @@ func TestAFailedReadNeverSilencesTheRest(t *testing.T) {
 			}
 		})
 	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
