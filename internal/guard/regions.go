@@ -42,6 +42,10 @@ func (m *ledgerRegions) LastRegions(ctx context.Context) ([]string, error) {
 		m.log.WarnContext(m.logCtx, "reading the last good Region list", "error", err)
 		return nil, err
 	}
+	if len(regions) == 0 {
+		m.log.WarnContext(m.logCtx, "Regions could not be listed, and the ledger keeps no last good list")
+		return nil, nil
+	}
 	m.log.InfoContext(m.logCtx, "Regions could not be listed: using the last good list", "regions", len(regions), "keptAt", at)
 	return regions, nil
 }
