@@ -30,7 +30,7 @@ func (rn *run) settle(ctx context.Context, f dhmc.Finding, err error) dhmc.Resul
 	}
 	holds, rerr := rn.goalHolds(ctx, f)
 	if rerr != nil {
-		return done(f, fmt.Errorf("%w (and re-reading it: %v)", err, rerr))
+		return done(f, fmt.Errorf("%w (and re-reading it: %w)", err, rerr))
 	}
 	if !holds {
 		return done(f, err)
