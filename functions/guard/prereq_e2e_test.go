@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -103,12 +104,12 @@ func TestRegionsThatCannotBeListedSilenceNothing(t *testing.T) {
 			}
 			repairedSouth := emu.Setting(acct, "ap-south-1").Value == sandbox.Desired().SettingValue()
 			t.Logf("figure: ListRegions %s (%s) -> errorType %s in %s; admin still attached %v; ap-south-1 repaired %v; %d messages (severity %q, subject %q), %d failure records, %d runs recorded",
-				tc.code, tc.name, res.ErrorType, took.Round(time.Millisecond), has(role.AttachedPolicies, adminPolicy), repairedSouth,
+				tc.code, tc.name, res.ErrorType, took.Round(time.Millisecond), slices.Contains(role.AttachedPolicies, adminPolicy), repairedSouth,
 				len(msgs), severity, subjects(msgs), len(queued), ledgerRuns(emu)-runsBefore)
 			if res.ErrorType != "RegionsUnlistedError" || !strings.Contains(res.ErrorMessage, "Regions could not be listed") || !strings.Contains(res.ErrorMessage, tc.code) {
 				t.Errorf("result %s: %s, want RegionsUnlistedError saying why", res.ErrorType, res.ErrorMessage)
 			}
-			if has(role.AttachedPolicies, adminPolicy) {
+			if slices.Contains(role.AttachedPolicies, adminPolicy) {
 				t.Error("AdministratorAccess is still attached: the failed listing stopped the repair")
 			}
 			if repairedSouth != tc.known {
@@ -128,15 +129,6 @@ func TestRegionsThatCannotBeListedSilenceNothing(t *testing.T) {
 			}
 		})
 	}
-}
-
-func has(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // sandboxOptions are start's options, for a restart on the same emulator.
