@@ -80,7 +80,12 @@ func TestRegionsThatCannotBeListedSilenceNothing(t *testing.T) {
 				t.Cleanup(next.Close)
 				sb = next
 			}
-			emu.Inject(awsemu.Fault{Op: "account:ListRegions", Kind: tc.kind})
+			f := awsemu.Fault{Op: "account:ListRegions", Kind: tc.kind}
+			if tc.kind == awsemu.FaultAccessDenied {
+				// An SCP denying account:*, worded as AWS does.
+				f.Message = awsemu.SCPDenied("arn:aws:sts::"+acct+":assumed-role/dhmc-guard-GuardFunctionRole-EXAMPLE/dhmc-guard", "account:ListRegions")
+			}
+			emu.Inject(f)
 			if tc.sns {
 				emu.Inject(awsemu.Fault{Op: "sns:Publish", Kind: awsemu.FaultServerError})
 			}
@@ -114,6 +119,9 @@ func TestRegionsThatCannotBeListedSilenceNothing(t *testing.T) {
 			}
 			if repairedSouth != tc.known {
 				t.Errorf("ap-south-1 repaired %v, want %v (only the last good list names it)", repairedSouth, tc.known)
+			}
+			if tc.kind == awsemu.FaultAccessDenied && !strings.Contains(told, "explicit deny in a service control policy") {
+				t.Errorf("on-call was not told the SCP's words:\n%s", told)
 			}
 			if !strings.Contains(told, "Regions could not be listed") || !strings.Contains(told, tc.code) || !strings.Contains(told, adminPolicy) {
 				t.Errorf("on-call was not told the listing failed, why, and the repair:\n%s", told)

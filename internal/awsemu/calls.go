@@ -85,6 +85,15 @@ type Fault struct {
 	// as if another writer had got there first. FaultCompetingWrite runs it
 	// before the call it hits, whatever the call.
 	Race func()
+	// Message, if set, replaces the failure's message; SCPDenied words an
+	// explicit deny in a service control policy as AWS does.
+	Message string
+}
+
+// SCPDenied is AWS's message for a call an SCP denies explicitly (the
+// caller's ARN, then the action, "account:ListRegions").
+func SCPDenied(caller, action string) string {
+	return "User: " + caller + " is not authorized to perform: " + action + " with an explicit deny in a service control policy"
 }
 
 type faultEntry struct {
@@ -128,6 +137,7 @@ func (s *Server) applyFaults(req *request) *apiError {
 	var delay time.Duration
 	var kind FaultKind
 	var races []func()
+	var message string
 	s.mu.Lock()
 	for _, f := range s.faults {
 		if f.Times > 0 && f.used >= f.Times {
@@ -153,7 +163,7 @@ func (s *Server) applyFaults(req *request) *apiError {
 		}
 		if kind == 0 {
 			f.used++
-			kind = f.Kind
+			kind, message = f.Kind, f.Message
 		}
 	}
 	s.mu.Unlock()
@@ -168,7 +178,11 @@ func (s *Server) applyFaults(req *request) *apiError {
 	if kind == 0 {
 		return nil
 	}
-	return faultError(req, kind)
+	e := faultError(req, kind)
+	if message != "" {
+		e.message = message
+	}
+	return e
 }
 
 func sleep(ctx context.Context, d time.Duration) {

@@ -1,9 +1,11 @@
 package awsemu_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/account"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
@@ -36,5 +38,20 @@ func TestACompetingWriteLandsBeforeTheCallItHits(t *testing.T) {
 	calls := s.Calls()
 	if last := calls[len(calls)-1]; last.Status != 404 {
 		t.Errorf("status %d, want 404", last.Status)
+	}
+}
+
+// TestAFaultCanCarryAnSCPsMessage: an SCP's explicit deny of
+// account:ListRegions answers AccessDeniedException, 403, in AWS's words.
+func TestAFaultCanCarryAnSCPsMessage(t *testing.T) {
+	s := awsemu.StartTest(t)
+	caller := "arn:aws:iam::" + awsemu.DefaultAccount + ":user/x"
+	s.Inject(awsemu.Fault{Op: "account:ListRegions", Kind: awsemu.FaultAccessDenied, Message: awsemu.SCPDenied(caller, "account:ListRegions")})
+	_, err := newClients(s, "us-east-1").account.ListRegions(t.Context(), &account.ListRegionsInput{})
+	if apiCode(err) != "AccessDeniedException" || !strings.Contains(err.Error(), "account:ListRegions with an explicit deny in a service control policy") {
+		t.Fatalf("ListRegions: %v, want AccessDeniedException with the SCP's message", err)
+	}
+	if calls := s.Calls(); calls[len(calls)-1].Status != 403 {
+		t.Errorf("status %d, want 403", calls[len(calls)-1].Status)
 	}
 }
