@@ -193,6 +193,9 @@ func subject(r *dhmc.Report, outcome string) string {
 		what := "repair"
 		if !slices.ContainsFunc(r.Results, func(x dhmc.Result) bool { return x.Outcome == dhmc.OutcomeFailed }) {
 			what = "check"
+			if r.RegionsUnlisted() != "" {
+				what = "Region listing"
+			}
 		}
 		s = fmt.Sprintf("DHMC %s FAILED %s of %s", what, where(failedPlaces(r)), acct)
 	case OutcomeRepaired:
@@ -259,9 +262,12 @@ func places(results []dhmc.Result, keep func(dhmc.Result) bool) (role bool, regi
 func failedPlaces(r *dhmc.Report) (role bool, regions []string) {
 	role, regions = places(r.Results, func(x dhmc.Result) bool { return x.Outcome == dhmc.OutcomeFailed })
 	for _, e := range r.Errors {
-		if e.Region == "iam" || e.Region == "" {
+		switch {
+		case e.Region == dhmc.ErrorPlaceRegions:
+			// The account's Region list: no one place.
+		case e.Region == dhmc.ErrorPlaceRole || e.Region == "":
 			role = true
-		} else if !slices.Contains(regions, e.Region) {
+		case !slices.Contains(regions, e.Region):
 			regions = append(regions, e.Region)
 		}
 	}

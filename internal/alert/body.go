@@ -137,6 +137,9 @@ func boolRank(first bool) int {
 func outcomeText(x dhmc.Result, mode string) string {
 	switch x.Outcome {
 	case dhmc.OutcomeDone:
+		if x.Note != "" {
+			return x.Note
+		}
 		return "repaired"
 	case dhmc.OutcomeFailed:
 		return "FAILED"

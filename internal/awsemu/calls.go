@@ -54,6 +54,9 @@ type FaultKind int
 //	FaultAccessDenied   ssm AccessDeniedException 400; iam, sts AccessDenied 403; sns AuthorizationError 403; account AccessDeniedException 403
 //	FaultTooManyUpdates ssm TooManyUpdates 400; iam ConcurrentModification 409; others as FaultThrottle
 //	FaultLatency        delays the call by Latency, then it proceeds
+//	FaultCompetingWrite runs Race just before the call is served, then it
+//	                    proceeds: another writer's change landing between a
+//	                    client's read and its write (any service)
 //
 // DynamoDB answers FaultThrottle with ProvisionedThroughputExceededException
 // (item operations) or ThrottlingException (table operations), 400;
@@ -67,6 +70,7 @@ const (
 	FaultTooManyUpdates
 	FaultLatency
 	FaultConditionalRace
+	FaultCompetingWrite
 )
 
 // Fault makes matching calls fail or slow down.
@@ -78,8 +82,18 @@ type Fault struct {
 	Latency time.Duration // FaultLatency only
 	// Race is the competing write of a FaultConditionalRace, run just before
 	// the conditional write it hits; nil makes that write's conditions fail
-	// as if another writer had got there first.
+	// as if another writer had got there first. FaultCompetingWrite runs it
+	// before the call it hits, whatever the call.
 	Race func()
+	// Message, if set, replaces the failure's message; SCPDenied words an
+	// explicit deny in a service control policy as AWS does.
+	Message string
+}
+
+// SCPDenied is AWS's message for a call an SCP denies explicitly (the
+// caller's ARN, then the action, "account:ListRegions").
+func SCPDenied(caller, action string) string {
+	return "User: " + caller + " is not authorized to perform: " + action + " with an explicit deny in a service control policy"
 }
 
 type faultEntry struct {
@@ -122,6 +136,8 @@ func (f *Fault) matches(service, op, region string) bool {
 func (s *Server) applyFaults(req *request) *apiError {
 	var delay time.Duration
 	var kind FaultKind
+	var races []func()
+	var message string
 	s.mu.Lock()
 	for _, f := range s.faults {
 		if f.Times > 0 && f.used >= f.Times {
@@ -138,19 +154,35 @@ func (s *Server) applyFaults(req *request) *apiError {
 			delay += f.Latency
 			continue
 		}
+		if f.Kind == FaultCompetingWrite {
+			f.used++
+			if f.Race != nil {
+				races = append(races, f.Race)
+			}
+			continue
+		}
 		if kind == 0 {
 			f.used++
-			kind = f.Kind
+			kind, message = f.Kind, f.Message
 		}
 	}
 	s.mu.Unlock()
+	// Outside the lock: a competing write goes through the emulator's own
+	// state methods, which take it.
+	for _, race := range races {
+		race()
+	}
 	if delay > 0 {
 		sleep(req.r.Context(), delay)
 	}
 	if kind == 0 {
 		return nil
 	}
-	return faultError(req, kind)
+	e := faultError(req, kind)
+	if message != "" {
+		e.message = message
+	}
+	return e
 }
 
 func sleep(ctx context.Context, d time.Duration) {

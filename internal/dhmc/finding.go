@@ -38,7 +38,33 @@ const (
 	// without the role changing. Reported with the new document, never
 	// repaired.
 	KindAllowedPolicyChanged Kind = "allowed-policy-changed"
+	// KindRoleUnreadable: a role could not be read (GetRole or its policy
+	// lists denied or failing). It is a Report error, not a finding: the
+	// guard is blind to the role, so it is told high, in the normal window.
+	KindRoleUnreadable Kind = "role-unreadable"
+	// KindRegionsUnlisted: the enabled Regions could not be listed; the run
+	// fell back to the last good list. A Report error, told high.
+	KindRegionsUnlisted Kind = "regions-unlisted"
 )
+
+// Places of Report errors that are not a Region: IAM (the roles) and the
+// account's Region list.
+const (
+	ErrorPlaceRole    = "iam"
+	ErrorPlaceRegions = "regions"
+)
+
+// ErrorKind is the kind a Report error is told as: the role's, the Region
+// list's, or a Region's.
+func ErrorKind(e RegionError) Kind {
+	switch e.Region {
+	case ErrorPlaceRole, "":
+		return KindRoleUnreadable
+	case ErrorPlaceRegions:
+		return KindRegionsUnlisted
+	}
+	return KindRegionUnreachable
+}
 
 // Action names the repair for a finding.
 type Action string
@@ -112,4 +138,8 @@ type Result struct {
 	Finding
 	Outcome Outcome `json:"outcome"`
 	Error   string  `json:"error,omitempty"`
+	// Note qualifies a done outcome: "already in place" when the write
+	// failed but a re-read showed its goal already held (someone else
+	// fixed it between the guard's read and its write).
+	Note string `json:"note,omitempty"`
 }

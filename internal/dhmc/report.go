@@ -92,6 +92,17 @@ func (r *Report) Failed() bool {
 	return slices.ContainsFunc(r.Results, func(x Result) bool { return x.Outcome == OutcomeFailed })
 }
 
+// RegionsUnlisted is why the enabled Regions could not be listed in this
+// run ("" when they were, or did not need to be).
+func (r *Report) RegionsUnlisted() string {
+	for _, e := range r.Errors {
+		if e.Region == ErrorPlaceRegions {
+			return e.Error
+		}
+	}
+	return ""
+}
+
 // Blocked reports whether a repair was held back because what it depends on
 // could not be verified: a person must act.
 func (r *Report) Blocked() bool {

@@ -64,6 +64,7 @@ func (h *Handler) reconcile(ctx context.Context, log *slog.Logger, req trigger.R
 		Mode:     mode,
 		Cause:    req.Cause,
 		HoldBack: func(item string, kind dhmc.Kind) bool { return box.Backoff(item, string(kind), now) },
+		Memory:   h.regionsMemory(ctx, log),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reconciling (%s): %w", req.Cause.Trigger, err)
@@ -80,6 +81,11 @@ func (h *Handler) reconcile(ctx context.Context, log *slog.Logger, req trigger.R
 	alertErr := h.notify(ctx, log, report)
 	h.record(ctx, log, report)
 	h.toCentral(ctx, log, report)
+	if why := report.RegionsUnlisted(); why != "" {
+		// After the alert and the record: the typed error names the one
+		// prerequisite that failed, whatever else the run did.
+		return nil, &RegionsUnlistedError{Why: why, Failed: failures(report), Alert: alertErr}
+	}
 	if report.Failed() {
 		// The alert carries the details; the error makes the invocation
 		// count as failed for retries, the failure queue and the alarm.

@@ -18,6 +18,7 @@
 //	DEDUP#<key>             DEDUP                       a claimed event ID (redeliveries)
 //	GROUP#<group>           GROUP                       an alert group's window state
 //	FLAP#<item>#<kind>      FLAP                        an item's repairs in the last 24 h
+//	REGIONS                 LAST                        the last good list of enabled Regions
 //
 // Everything a run must learn before it starts (undelivered alerts, due
 // digests, back-offs) lives in the one OUTBOX partition, so a compliant

@@ -222,7 +222,8 @@ func SignalsOf(r *dhmc.Report, severity func(dhmc.Result) string, now time.Time)
 	for _, x := range r.Results {
 		s := Signal{
 			Item: cmp.Or(x.Region, ItemRole), Kind: string(x.Kind), At: runAt,
-			Repaired: x.Outcome == dhmc.OutcomeDone, Outcome: string(x.Outcome), EventID: c.EventID,
+			// A change someone else made first (Note) is not the guard's repair.
+			Repaired: x.Outcome == dhmc.OutcomeDone && x.Note == "", Outcome: string(x.Outcome), EventID: c.EventID,
 		}
 		switch {
 		case severity != nil:
@@ -248,7 +249,9 @@ func SignalsOf(r *dhmc.Report, severity func(dhmc.Result) string, now time.Time)
 		out = append(out, s)
 	}
 	for _, e := range r.Errors {
-		out = append(out, Signal{Item: cmp.Or(e.Region, ItemRole), Kind: KindRegionUnreachable, Severity: SeverityHigh, At: runAt, Outcome: string(dhmc.OutcomeFailed)})
+		// An unreadable role or Region list is its own kind, in the normal
+		// window: only a Region that cannot be reached is told once a day.
+		out = append(out, Signal{Item: cmp.Or(e.Region, ItemRole), Kind: string(dhmc.ErrorKind(e)), Severity: SeverityHigh, At: runAt, Outcome: string(dhmc.OutcomeFailed)})
 	}
 	if len(r.Results) == 0 && c.ErrorCode != "" {
 		item := ItemRole

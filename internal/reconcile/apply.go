@@ -55,7 +55,7 @@ func (rn *run) apply(ctx context.Context, findings []dhmc.Finding, obs dhmc.Obse
 			results[i].Blocked = fmt.Sprintf("service setting (%s) left as it is: role %s %s", f.Region, f.Role, why)
 			return
 		}
-		results[i] = done(f, rn.updateSetting(ctx, f.Region, d.SettingValueIn(f.Region)))
+		results[i] = rn.settle(ctx, f, rn.updateSetting(ctx, f.Region, d.SettingValueIn(f.Region)))
 	})
 	return results
 }
@@ -105,7 +105,9 @@ func (rn *run) applyAction(ctx context.Context, f dhmc.Finding, v *verified) dhm
 	case dhmc.ActionCreateRole:
 		err = rn.createRole(ctx, f.Role)
 		if err != nil {
-			v.set(f.Role, false, "does not exist and could not be created")
+			r := rn.settle(ctx, f, err)
+			v.set(f.Role, r.Outcome == dhmc.OutcomeDone, "does not exist and could not be created")
+			return r
 		} else if rerr := rn.readBack(ctx, f.Role); rerr != nil {
 			v.set(f.Role, false, "was created but could not be read back: "+rerr.Error())
 			err = fmt.Errorf("role %s created; reading it back: %w", f.Role, rerr)
@@ -143,9 +145,9 @@ func (rn *run) applyAction(ctx context.Context, f dhmc.Finding, v *verified) dhm
 		_, err = rn.r.clients.IAM.DeleteRolePermissionsBoundary(ctx, &iam.DeleteRolePermissionsBoundaryInput{RoleName: name})
 		err = wrap(err, "removing permissions boundary of role %s", f.Role)
 	default:
-		err = fmt.Errorf("no repair for action %q", f.Action)
+		return done(f, fmt.Errorf("no repair for action %q", f.Action))
 	}
-	return done(f, err)
+	return rn.settle(ctx, f, err)
 }
 
 // createRole creates a configured role with its path, trust policy and
@@ -194,7 +196,7 @@ func (rn *run) deleteInline(ctx context.Context, f dhmc.Finding) dhmc.Result {
 		RoleName: aws.String(role), PolicyName: aws.String(policy),
 	})
 	if err != nil {
-		return done(f, fmt.Errorf("reading inline policy %s of role %s before deleting it: %w", policy, role, err))
+		return rn.settle(ctx, f, fmt.Errorf("reading inline policy %s of role %s before deleting it: %w", policy, role, err))
 	}
 	doc, ref, err := readDocument(aws.ToString(out.PolicyDocument))
 	out = nil // the raw, possibly padded, text goes now
@@ -215,7 +217,7 @@ func (rn *run) deleteInline(ctx context.Context, f dhmc.Finding) dhmc.Result {
 	_, err = rn.r.clients.IAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{
 		RoleName: aws.String(role), PolicyName: aws.String(policy),
 	})
-	return done(f, wrap(err, "deleting inline policy %s of role %s", policy, role))
+	return rn.settle(ctx, f, wrap(err, "deleting inline policy %s of role %s", policy, role))
 }
 
 // roleNotVisibleCodes are the errors SSM may give while IAM has not yet

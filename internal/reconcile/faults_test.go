@@ -209,14 +209,6 @@ func TestDiscoveredRegionsCostOneMoreCall(t *testing.T) {
 	}
 }
 
-func TestRegionDiscoveryFailureStopsTheRun(t *testing.T) {
-	e := newEnv(t)
-	e.srv.Inject(awsemu.Fault{Op: "account:ListRegions", Kind: awsemu.FaultAccessDenied})
-	if _, err := e.reconciler(reconcile.Options{}).Run(t.Context(), reconcile.Scope{}); err == nil {
-		t.Error("want an error when Regions cannot be discovered")
-	}
-}
-
 // smallPages makes IAM and Account answer one item per page, so that the
 // reconciler's pagination is exercised against the emulator.
 type smallPages struct{ *iam.Client }

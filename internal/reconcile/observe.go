@@ -22,17 +22,19 @@ import (
 // settings name that are not the configured ones (only when a setting names
 // one: never in a compliant sweep). With a single configured role name, the
 // role is read while the enabled Regions are still being listed.
-func (rn *run) observe(ctx context.Context, asked []string) (regions []string, ignored []dhmc.IgnoredRegion, obs dhmc.Observed, errs []dhmc.RegionError, err error) {
+//
+// A Region list that cannot be read is one error among the others: the run
+// goes on with the last good list (see resolve).
+func (rn *run) observe(ctx context.Context, asked []string) (regions []string, ignored []dhmc.IgnoredRegion, obs dhmc.Observed, errs []dhmc.RegionError) {
 	d := rn.r.desired
 	roles := &roleSet{}
 	var early sync.WaitGroup
 	if !d.PerRegion() {
 		early.Go(func() { roles.read(ctx, rn, d.RoleName) })
 	}
-	regions, ignored, err = rn.resolve(ctx, asked)
-	if err != nil {
-		early.Wait()
-		return nil, nil, dhmc.Observed{}, nil, err
+	regions, ignored, unlisted := rn.resolve(ctx, asked)
+	if unlisted != nil {
+		errs = append(errs, *unlisted)
 	}
 
 	settings := make([]dhmc.SettingState, len(regions))
@@ -77,7 +79,7 @@ func (rn *run) observe(ctx context.Context, asked []string) (regions []string, i
 	for _, name := range sortedKeys(roles.errs) {
 		errs = append(errs, dhmc.RegionError{Region: roleErrorRegion, Error: roles.errs[name]})
 	}
-	return regions, ignored, obs, errs, nil
+	return regions, ignored, obs, errs
 }
 
 // namedRole is the name of the role a setting value names in this account,

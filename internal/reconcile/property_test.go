@@ -107,6 +107,9 @@ func injectRandomFaults(e *env, rng *rand.Rand) {
 		{Op: "iam:AttachRolePolicy", Kind: awsemu.FaultAccessDenied},
 		{Op: "ssm:UpdateServiceSetting", Kind: awsemu.FaultTooManyUpdates, Times: 1},
 		{Op: "ssm:GetServiceSetting", Region: "eu-west-1", Kind: awsemu.FaultAccessDenied},
+		{Op: "iam:ListRolePolicies", Kind: awsemu.FaultServerError},
+		{Op: "iam:GetRolePolicy", Kind: awsemu.FaultAccessDenied},
+		{Op: "iam:DetachRolePolicy", Kind: awsemu.FaultAccessDenied},
 	}
 	for _, f := range faults {
 		if rng.IntN(5) == 0 {

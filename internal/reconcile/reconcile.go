@@ -91,6 +91,7 @@ type Reconciler struct {
 	mu        sync.Mutex
 	enabled   []string
 	enabledAt time.Time
+	kept      []string // the list last kept in a RegionsMemory
 }
 
 // New checks d and the clients it needs and returns a Reconciler.
@@ -137,11 +138,15 @@ type Scope struct {
 	// HoldBack, if set, names findings not to repair this run (a flapping
 	// item in its back-off window): they are reported, not written.
 	HoldBack func(item string, kind dhmc.Kind) bool
+	// Memory, if set, keeps the last good list of enabled Regions for when
+	// listing them fails (ManagedRegions=all only).
+	Memory RegionsMemory
 }
 
 // Run reads the state in scope, plans, repairs in enforce mode and reports.
-// It returns an error only when the run could not start; a Region or a role
-// failing is in the report's Errors or as a failed Result.
+// It returns an error only when the run could not start; a Region, a role
+// or the Region list failing is in the report's Errors or as a failed
+// Result, and never stops the rest from being read and repaired.
 func (r *Reconciler) Run(ctx context.Context, s Scope) (*dhmc.Report, error) {
 	start := r.opts.Now()
 	mode := cmp.Or(s.Mode, r.desired.Mode)
@@ -156,7 +161,7 @@ func (r *Reconciler) Run(ctx context.Context, s Scope) (*dhmc.Report, error) {
 			return nil, fmt.Errorf("region %q in scope is not a Region code", reg)
 		}
 	}
-	rn := &run{r: r, calls: &counter{}}
+	rn := &run{r: r, calls: &counter{}, memory: s.Memory}
 	rep := &dhmc.Report{
 		Cause:           s.Cause,
 		AccountID:       r.desired.AccountID,
@@ -173,11 +178,8 @@ func (r *Reconciler) Run(ctx context.Context, s Scope) (*dhmc.Report, error) {
 		obs, errs = rn.observePolicies(ctx, s.Policies)
 	} else {
 		octx, cancel := r.observeContext(ctx)
-		regions, ignored, o, oerrs, err := rn.observe(octx, s.Regions)
+		regions, ignored, o, oerrs := rn.observe(octx, s.Regions)
 		cancel()
-		if err != nil {
-			return nil, err
-		}
 		rep.Regions, rep.RegionsIgnored, obs, errs = regions, ignored, o, oerrs
 	}
 
@@ -268,13 +270,14 @@ func (r *Reconciler) observeContext(ctx context.Context) (context.Context, conte
 }
 
 // roleErrorRegion is the RegionError.Region for roles: IAM is global.
-const roleErrorRegion = "iam"
+const roleErrorRegion = dhmc.ErrorPlaceRole
 
 // run is the state of one Run.
 type run struct {
-	r     *Reconciler
-	calls *counter
-	docs  docBudget
+	r      *Reconciler
+	calls  *counter
+	docs   docBudget
+	memory RegionsMemory
 }
 
 func sortedUnique(s []string) []string {
