@@ -99,8 +99,8 @@ func TestImplausibleEventTimesAreTheRunsTime(t *testing.T) {
 	for _, c := range cases {
 		r := &dhmc.Report{
 			StartedAt: run.Format(time.RFC3339),
-			Cause: dhmc.Cause{Trigger: "cloudtrail", EventSource: dhmc.EventSourceIAM, EventTime: c.event, Actor: "user a", EventID: "e"},
-			Results: []dhmc.Result{{Finding: dhmc.Finding{Kind: dhmc.KindUnexpectedManagedPolicy, Observed: adminARN}, Outcome: dhmc.OutcomeDone}},
+			Cause:     dhmc.Cause{Trigger: "cloudtrail", EventSource: dhmc.EventSourceIAM, EventTime: c.event, Actor: "user a", EventID: "e"},
+			Results:   []dhmc.Result{{Finding: dhmc.Finding{Kind: dhmc.KindUnexpectedManagedPolicy, Observed: adminARN}, Outcome: dhmc.OutcomeDone}},
 		}
 		sigs := SignalsOf(r, nil, run)
 		if !sigs[0].At.Equal(c.want) {
@@ -147,14 +147,18 @@ func TestOutboxAlertChecks(t *testing.T) {
 		t.Fatalf("the guard's own entry was refused: %v", it.check(it.SK))
 	}
 	bad := map[string]func(*alertItem){
-		"delivered":       func(it *alertItem) { it.Status = "delivered" },
-		"other id":        func(it *alertItem) { it.ID = "0123456789abcdef01234567" },
-		"moved":           func(it *alertItem) { it.CreatedAt = it.CreatedAt.Add(time.Hour) },
-		"severity":        func(it *alertItem) { it.Severity = "page-everyone" },
-		"two-line":        func(it *alertItem) { it.Subject = "a\r\nBcc: x" },
-		"huge body":       func(it *alertItem) { it.Body = string(make([]byte, maxBody+1)) },
-		"odd attribute":   func(it *alertItem) { it.Attributes["a b"] = "x" },
-		"many attributes": func(it *alertItem) { for i := range 11 { it.Attributes[string(rune('a'+i))] = "x" } },
+		"delivered":     func(it *alertItem) { it.Status = "delivered" },
+		"other id":      func(it *alertItem) { it.ID = "0123456789abcdef01234567" },
+		"moved":         func(it *alertItem) { it.CreatedAt = it.CreatedAt.Add(time.Hour) },
+		"severity":      func(it *alertItem) { it.Severity = "page-everyone" },
+		"two-line":      func(it *alertItem) { it.Subject = "a\r\nBcc: x" },
+		"huge body":     func(it *alertItem) { it.Body = string(make([]byte, maxBody+1)) },
+		"odd attribute": func(it *alertItem) { it.Attributes["a b"] = "x" },
+		"many attributes": func(it *alertItem) {
+			for i := range 11 {
+				it.Attributes[string(rune('a'+i))] = "x"
+			}
+		},
 	}
 	for name, spoil := range bad {
 		it := good()
