@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -68,5 +69,33 @@ func TestAHistoryCursorIsBoundToItsLedger(t *testing.T) {
 	}
 	if _, err := mine.ActorHistory(ctx, "x", ledgertest.Base.Add(-time.Hour), 1, page.Cursor); !errors.Is(err, ledger.ErrBadCursor) {
 		t.Fatalf("another query's cursor: %v, want ErrBadCursor", err)
+	}
+}
+
+// A page full of bad entries does not hide the good one after it.
+func TestAPageOfBadOutboxEntriesDoesNotHideTheRest(t *testing.T) {
+	c := emuClient(awsemu.StartTest(t))
+	s, counter := ledgertest.NewTable(t, c, ledger.Options{})
+	ctx := t.Context()
+	a := &ledger.Alert{Subject: "DHMC drift", Body: "b", Severity: ledger.SeverityHigh}
+	if err := s.Enqueue(ctx, a, ledgertest.Base); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 150 {
+		item := map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: "OUTBOX"}, "sk": &types.AttributeValueMemberS{Value: "A#0000-" + strconv.Itoa(1000+i)},
+			"createdAt": &types.AttributeValueMemberS{Value: "bad"},
+		}
+		if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(ledgertest.TableName(t)), Item: item}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counter.Total() // resets the count
+	box, err := s.Undelivered(ctx)
+	if err != nil || len(box.Alerts) != 1 || box.Skipped != 150 || len(box.SkippedKeys) != 10 {
+		t.Fatalf("err %v, alerts %d, skipped %d (%d named)", err, len(box.Alerts), box.Skipped, len(box.SkippedKeys))
+	}
+	if n := counter.Total(); n != 2 {
+		t.Errorf("%d queries, want 2 pages", n)
 	}
 }

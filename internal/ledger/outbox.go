@@ -123,8 +123,12 @@ func (o Outbox) Backoff(item, kind string, now time.Time) bool {
 	return false
 }
 
-// outboxPage bounds the outbox read to one Query page.
-const outboxPage = 100
+// outboxPage bounds the outbox read to one Query page; maxOutboxPages the
+// pages read when skipped entries fill them.
+const (
+	outboxPage     = 100
+	maxOutboxPages = 5
+)
 
 // Undelivered reads the outbox: one Query, the only ledger call of a
 // compliant sweep. An entry that cannot be used is skipped and counted
@@ -136,18 +140,29 @@ func (s *Store) Undelivered(ctx context.Context) (Outbox, error) {
 	if err != nil {
 		return o, fmt.Errorf("building the outbox query: %w", err)
 	}
-	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName: aws.String(s.table), KeyConditionExpression: e.KeyCondition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-		ConsistentRead: aws.Bool(true), Limit: aws.Int32(outboxPage),
-	})
-	if err := s.track("reading the outbox", err); err != nil {
-		return o, err
-	}
-	o.More = len(out.LastEvaluatedKey) > 0
-	for _, m := range out.Items {
-		if err := o.addEntry(m); err != nil {
-			o.skip(skOf(m), err)
+	// A page is read past only when skipped entries took room in it: bad
+	// entries must not push the good ones out of reach (a compliant
+	// sweep still makes one Query).
+	var start map[string]types.AttributeValue
+	for page := 0; page < maxOutboxPages; page++ {
+		out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+			TableName: aws.String(s.table), KeyConditionExpression: e.KeyCondition(),
+			ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+			ConsistentRead: aws.Bool(true), Limit: aws.Int32(outboxPage), ExclusiveStartKey: start,
+		})
+		if err := s.track("reading the outbox", err); err != nil {
+			return o, err
+		}
+		skipped := o.Skipped
+		for _, m := range out.Items {
+			if err := o.addEntry(m); err != nil {
+				o.skip(skOf(m), err)
+			}
+		}
+		start = out.LastEvaluatedKey
+		o.More = len(start) > 0
+		if !o.More || o.Skipped == skipped {
+			break
 		}
 	}
 	return o, nil
