@@ -119,9 +119,19 @@ func functionStatements(t *testing.T, params map[string]string) map[string]map[s
 	if len(trust) != 1 || principal(trust[0]) != "service:lambda.amazonaws.com" {
 		t.Errorf("function role trust = %v, want Lambda only", trust)
 	}
-	out := map[string]map[string]any{}
+	docs := []any{}
 	for _, pol := range role.Properties["Policies"].([]any) {
-		for _, st := range statements(t, get(t, pol, "PolicyDocument")) {
+		docs = append(docs, get(t, pol, "PolicyDocument"))
+	}
+	// Policies of their own on the role (the ledger's: see LedgerTable).
+	for _, res := range r.Resources {
+		if res.Type == "AWS::IAM::RolePolicy" && str(res.Properties["RoleName"]) == "ref:GuardFunctionRole" {
+			docs = append(docs, res.Properties["PolicyDocument"])
+		}
+	}
+	out := map[string]map[string]any{}
+	for _, doc := range docs {
+		for _, st := range statements(t, doc) {
 			if str(st["Effect"]) != "Allow" {
 				continue
 			}

@@ -3,6 +3,7 @@ package infra_test
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,5 +97,50 @@ func TestLedgerRetentionIsAParameter(t *testing.T) {
 	}
 	if got := str(vars["DHMC_LEDGER_TABLE"]); got != "ref:LedgerTable" {
 		t.Errorf("DHMC_LEDGER_TABLE = %s", got)
+	}
+}
+
+// Only the function's role may write the ledger's items: a forged outbox
+// entry would be published to the alert topic. The deny is on item writes
+// only, so nobody is locked out of managing the table.
+func TestOnlyTheFunctionRoleWritesLedgerItems(t *testing.T) {
+	r := render(t, mainTemplate, infra.DefaultEnv())
+	tbl := resource(t, r, "LedgerTable", "AWS::DynamoDB::Table")
+	sts := statements(t, get(t, tbl.Properties, "ResourcePolicy", "PolicyDocument"))
+	if len(sts) != 1 {
+		t.Fatalf("resource policy statements %v, want the one deny", sts)
+	}
+	st := sts[0]
+	if str(st["Effect"]) != "Deny" || str(st["Principal"]) != "*" || str(st["Resource"]) != "*" {
+		t.Errorf("statement %v: want Deny to every principal on this table", st)
+	}
+	if got := str(get(t, st, "Condition", "ArnNotEquals", "aws:PrincipalArn")); got != "getatt:GuardFunctionRole.Arn" {
+		t.Errorf("the deny spares %q, want the function role only", got)
+	}
+	denied := strs(st["Action"])
+	// Every way to write an item: what the ledger needs, and PartiQL.
+	for _, a := range append(slices.Clone(ledger.Actions), "dynamodb:PartiQLInsert", "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete") {
+		write := a != "dynamodb:GetItem" && a != "dynamodb:Query" && a != "dynamodb:BatchGetItem"
+		if write != slices.Contains(denied, a) {
+			t.Errorf("%s denied: %v, want %v", a, !write, write)
+		}
+	}
+	// Never the table's management: administrators, CloudFormation's
+	// updates and the retained table after a stack delete stay manageable.
+	for _, a := range denied {
+		if strings.Contains(a, "*") || strings.Contains(a, "Table") || strings.Contains(a, "ResourcePolicy") {
+			t.Errorf("the deny covers %s: it would lock out the table's administrators", a)
+		}
+	}
+	// The role names the table through a policy of its own: the table's
+	// policy names the role, and a role policy naming the table would be a
+	// dependency cycle.
+	pol := resource(t, r, "GuardLedgerAccess", "AWS::IAM::RolePolicy")
+	if str(pol.Properties["RoleName"]) != "ref:GuardFunctionRole" {
+		t.Errorf("GuardLedgerAccess on %v", pol.Properties["RoleName"])
+	}
+	fn := resource(t, r, "GuardFunction", "AWS::Serverless::Function")
+	if !slices.Contains(strs(fn.Other["DependsOn"]), "GuardLedgerAccess") {
+		t.Errorf("the function does not wait for its ledger policy: DependsOn %v", fn.Other["DependsOn"])
 	}
 }

@@ -66,7 +66,7 @@ func build(getenv func(string) string, log *slog.Logger) (*guard.Handler, error)
 
 	var store *ledger.Store
 	if cfg.LedgerTable != "" {
-		store, err = ledger.New(dynamodb.NewFromConfig(sdk.For("DynamoDB")), cfg.LedgerTable, ledger.Options{Retention: cfg.LedgerRetention})
+		store, err = ledger.New(dynamodb.NewFromConfig(sdk.For("DynamoDB")), cfg.LedgerTable, ledger.Options{Retention: cfg.LedgerRetention, Account: cfg.Desired.AccountID})
 		if err != nil {
 			return nil, fmt.Errorf("building the run ledger: %w", err)
 		}
@@ -97,11 +97,12 @@ func build(getenv func(string) string, log *slog.Logger) (*guard.Handler, error)
 		AccountID: cfg.Desired.AccountID,
 		Mode:      cfg.Desired.Mode,
 		Trigger: trigger.Config{
-			RoleName:        cfg.Desired.RoleName,
-			RolePath:        cfg.Desired.RolePath,
-			SelfRoleARN:     cfg.FunctionRoleARN,
-			Regions:         cfg.Desired.Regions,
-			WatchedPolicies: cfg.Desired.WatchedPolicyARNs(),
+			RoleName:         cfg.Desired.RoleName,
+			RolePath:         cfg.Desired.RolePath,
+			SelfRoleARN:      cfg.FunctionRoleARN,
+			Regions:          cfg.Desired.Regions,
+			WatchedPolicies:  cfg.Desired.WatchedPolicyARNs(),
+			HistoryRetention: cfg.LedgerRetention,
 		},
 		Log:     log,
 		Metrics: os.Stdout,

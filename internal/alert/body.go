@@ -64,6 +64,9 @@ func writeCause(b *strings.Builder, r *dhmc.Report) {
 			fmt.Fprintf(b, "When:     %s\n", c.EventTime)
 		}
 	}
+	if note := dhmc.EventTimeNote(r); note != "" {
+		fmt.Fprintf(b, "          %s\n", note)
+	}
 	b.WriteString("\n")
 	if len(r.Results) == 0 && c.ErrorCode != "" {
 		b.WriteString("Nothing changed: AWS refused the call. Check whether this caller should be trying to change DHMC.\n\n")

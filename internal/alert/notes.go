@@ -30,9 +30,11 @@ type Notes struct {
 // DigestNote is "N more since T" for one group.
 type DigestNote struct {
 	Item, Kind, Actor string
-	Count             int
-	Since             time.Time
-	Actors            []string
+	// What is what changed (a policy ARN, a value), "" when the kind has none.
+	What   string
+	Count  int
+	Since  time.Time
+	Actors []string
 }
 
 // FlapNote is one flapping item with its repairs.
@@ -115,7 +117,11 @@ func writeNotes(b *strings.Builder, n Notes) {
 			if len(d.Actors) > 0 {
 				who = " by " + Text(strings.Join(d.Actors, ", "), MaxText)
 			}
-			fmt.Fprintf(b, "  - %s %s: %d more since %s%s\n", Text(placeName(d.Item), MaxARN), Text(d.Kind, MaxShort), d.Count, d.Since.UTC().Format(time.RFC3339), who)
+			what := ""
+			if d.What != "" {
+				what = " (" + Text(d.What, MaxText) + ")"
+			}
+			fmt.Fprintf(b, "  - %s %s%s: %d more since %s%s\n", Text(placeName(d.Item), MaxARN), Text(d.Kind, MaxShort), what, d.Count, d.Since.UTC().Format(time.RFC3339), who)
 		}
 		b.WriteString("\n")
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"maps"
 	"slices"
 	"time"
 
@@ -43,6 +42,7 @@ func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report) 
 		if !ok {
 			return nil
 		}
+		m.Attributes = ledger.WithAlertID(m.Attributes, ledger.AlertID(r.Cause.EventID, m.Subject, m.Body, h.now()))
 		return h.deliver(ctx, log, r, m, nil)
 	}
 	if !alert.Worth(r) {
@@ -82,6 +82,8 @@ func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report) 
 		h.alertMetric(ctx, log, false, "")
 		return nil
 	}
+	// The recorded alert's ID goes on the message: re-deliveries carry it too.
+	msg.Attributes = ledger.WithAlertID(msg.Attributes, out.Alert.ID)
 	var rec *ledger.Alert
 	if out.Recorded {
 		rec = out.Alert
@@ -115,7 +117,7 @@ func notesOf(d ledger.Decisions, now time.Time) alert.Notes {
 }
 
 func digestNote(d ledger.Digest) alert.DigestNote {
-	n := alert.DigestNote{Item: d.Item, Kind: d.Kind, Actor: d.Actor, Count: d.Count, Since: d.Since}
+	n := alert.DigestNote{Item: d.Item, Kind: d.Kind, Actor: d.Actor, What: d.What, Count: d.Count, Since: d.Since}
 	for _, s := range d.Seen {
 		if s.Actor != "" && !slices.Contains(n.Actors, s.Actor) {
 			n.Actors = append(n.Actors, s.Actor)
@@ -164,11 +166,12 @@ func (h *Handler) flushOutbox(runCtx, ctx context.Context, log *slog.Logger) led
 		log.WarnContext(ctx, "ledger unavailable: not re-sending undelivered alerts this run", "error", err)
 		return ledger.Outbox{}
 	}
+	h.tellSkipped(runCtx, ctx, log, box)
 	now := h.now()
 	// Re-sending is the run's work: it takes the run's time, not the
 	// reserve this run's own alert needs.
 	for _, a := range box.Alerts {
-		m := alert.Message{Subject: a.Subject, Body: a.Body, Severity: a.Severity, Attributes: redelivered(a.Attributes)}
+		m := alert.Message{Subject: a.Subject, Body: a.Body, Severity: a.Severity, Attributes: redelivered(a)}
 		pctx, cancel := h.publishContext(runCtx)
 		id, err := alert.SendID(pctx, h.Publisher, h.TopicARN, m)
 		if err == nil {
@@ -198,6 +201,7 @@ func (h *Handler) flushOutbox(runCtx, ctx context.Context, log *slog.Logger) led
 	if !ok {
 		return box
 	}
+	m.Attributes = ledger.WithAlertID(m.Attributes, ledger.DigestID(due))
 	pctx, cancel := h.publishContext(runCtx)
 	defer cancel()
 	if _, err := alert.SendID(pctx, h.Publisher, h.TopicARN, m); err != nil {
@@ -214,11 +218,10 @@ func (h *Handler) flushOutbox(runCtx, ctx context.Context, log *slog.Logger) led
 	return box
 }
 
-func redelivered(attrs map[string]string) map[string]string {
-	out := maps.Clone(attrs)
-	if out == nil {
-		out = map[string]string{}
-	}
+// redelivered is the attributes of a re-sent alert: marked so, and with
+// the alert's ID, the dedup key of its first publish.
+func redelivered(a ledger.Alert) map[string]string {
+	out := ledger.WithAlertID(a.Attributes, a.ID)
 	out["redelivered"] = "true"
 	return out
 }

@@ -261,7 +261,7 @@ func (s *Store) commit(ctx context.Context, in RunInput, st States, d Decisions,
 		case !dec.Send && dec.Digest != nil:
 			dig := dec.Digest
 			op, err := putOp(s.table, digestItem{
-				key: dk, Group: dig.Group, Item: dig.Item, Kind: dig.Kind, Actor: dig.Actor, Count: dig.Count,
+				key: dk, Group: dig.Group, Item: dig.Item, Kind: dig.Kind, Actor: dig.Actor, What: dig.What, Count: dig.Count,
 				Since: dig.Since, Seen: dig.Seen, Due: dig.Due, Severity: dig.Severity, ExpiresAt: s.expires(now),
 			}, nil)
 			if err := add(opOther, op, err); err != nil {

@@ -69,6 +69,11 @@ type Options struct {
 	// Attempts bounds the tries of a write that lost an optimistic
 	// concurrency race (each re-reads first). Default 3.
 	Attempts int
+	// Account is the AWS account the table belongs to: history cursors are
+	// bound to it (and to the table), so another account's is refused.
+	Account string
+	// Now is the clock (default time.Now), for the history window's floor.
+	Now func() time.Time
 }
 
 // Store reads and writes the ledger's table.
@@ -96,6 +101,9 @@ func New(db API, table string, opt Options) (*Store, error) {
 	}
 	if opt.Attempts <= 0 {
 		opt.Attempts = 3
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
 	}
 	s := &Store{db: db, table: table, opt: opt}
 	s.ok.Store(true)

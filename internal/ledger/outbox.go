@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,6 +50,8 @@ func (a *Alert) fill(now time.Time) {
 		sum := sha256.Sum256([]byte(src))
 		a.ID = hex.EncodeToString(sum[:12])
 	}
+	// Every publish of the alert carries its ID: the subscribers' dedup key.
+	a.Attributes = WithAlertID(a.Attributes, a.ID)
 }
 
 func (a Alert) outboxKey() key { return key{pkOutbox, outboxAlert + timeKey(a.CreatedAt) + "#" + a.ID} }
@@ -69,6 +72,7 @@ type digestItem struct {
 	Item      string     `dynamodbav:"item"`
 	Kind      string     `dynamodbav:"kind"`
 	Actor     string     `dynamodbav:"actor,omitempty"`
+	What      string     `dynamodbav:"what,omitempty"`
 	Count     int        `dynamodbav:"count"`
 	Since     time.Time  `dynamodbav:"since"`
 	Seen      []Sighting `dynamodbav:"seen"`
@@ -100,6 +104,10 @@ type Outbox struct {
 	// More is set when the outbox did not fit one page: the rest comes
 	// with the next run.
 	More bool
+	// Skipped counts the entries left out as undecodable or not written by
+	// the guard (outboxcheck.go); SkippedKeys names the first few.
+	Skipped     int
+	SkippedKeys []Skipped
 }
 
 // DueDigests returns the pending digests whose window has closed at now.
@@ -108,58 +116,53 @@ func (o Outbox) DueDigests(now time.Time) []Digest { return DueDigests(o.Digests
 // Backoff reports whether item and kind must not be repaired at now.
 func (o Outbox) Backoff(item, kind string, now time.Time) bool {
 	for _, b := range o.Backoffs {
-		if b.Item == item && b.Kind == kind && now.Before(b.Until) {
+		if b.Item == item && b.Kind == kind && now.Before(b.Until) && b.Until.Sub(now) <= MaxBackoff {
 			return true
 		}
 	}
 	return false
 }
 
-// outboxPage bounds the outbox read to one Query page.
-const outboxPage = 100
+// outboxPage bounds the outbox read to one Query page; maxOutboxPages the
+// pages read when skipped entries fill them.
+const (
+	outboxPage     = 100
+	maxOutboxPages = 5
+)
 
 // Undelivered reads the outbox: one Query, the only ledger call of a
-// compliant sweep.
+// compliant sweep. An entry that cannot be used is skipped and counted
+// (Outbox.Skipped), never an error: one bad entry must not block the
+// re-deliveries, due digests and back-offs of the others.
 func (s *Store) Undelivered(ctx context.Context) (Outbox, error) {
 	var o Outbox
 	e, err := expression.NewBuilder().WithKeyCondition(expression.Key(attrPK).Equal(expression.Value(pkOutbox))).Build()
 	if err != nil {
 		return o, fmt.Errorf("building the outbox query: %w", err)
 	}
-	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName: aws.String(s.table), KeyConditionExpression: e.KeyCondition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-		ConsistentRead: aws.Bool(true), Limit: aws.Int32(outboxPage),
-	})
-	if err := s.track("reading the outbox", err); err != nil {
-		return o, err
-	}
-	o.More = len(out.LastEvaluatedKey) > 0
-	for _, m := range out.Items {
-		sk := skOf(m)
-		var derr error
-		switch {
-		case strings.HasPrefix(sk, outboxAlert):
-			var it alertItem
-			if derr = attributevalue.UnmarshalMap(m, &it); derr == nil {
-				o.Alerts = append(o.Alerts, it.Alert)
-			}
-		case strings.HasPrefix(sk, outboxDigest):
-			var it digestItem
-			if derr = attributevalue.UnmarshalMap(m, &it); derr == nil {
-				o.Digests = append(o.Digests, Digest{
-					Group: it.Group, Item: it.Item, Kind: it.Kind, Actor: it.Actor, Count: it.Count,
-					Since: it.Since, Seen: it.Seen, Due: it.Due, Severity: it.Severity,
-				})
-			}
-		case strings.HasPrefix(sk, outboxBack):
-			var it backoffItem
-			if derr = attributevalue.UnmarshalMap(m, &it); derr == nil {
-				o.Backoffs = append(o.Backoffs, Backoff{Item: it.Item, Kind: it.Kind, Until: it.Until})
+	// A page is read past only when skipped entries took room in it: bad
+	// entries must not push the good ones out of reach (a compliant
+	// sweep still makes one Query).
+	var start map[string]types.AttributeValue
+	for page := 0; page < maxOutboxPages; page++ {
+		out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+			TableName: aws.String(s.table), KeyConditionExpression: e.KeyCondition(),
+			ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+			ConsistentRead: aws.Bool(true), Limit: aws.Int32(outboxPage), ExclusiveStartKey: start,
+		})
+		if err := s.track("reading the outbox", err); err != nil {
+			return o, err
+		}
+		skipped := o.Skipped
+		for _, m := range out.Items {
+			if err := o.addEntry(m); err != nil {
+				o.skip(skOf(m), err)
 			}
 		}
-		if derr != nil {
-			return o, fmt.Errorf("decoding outbox entry %s: %w", sk, derr)
+		start = out.LastEvaluatedKey
+		o.More = len(start) > 0
+		if !o.More || o.Skipped == skipped {
+			break
 		}
 	}
 	return o, nil
@@ -334,4 +337,44 @@ func marshalKey(k key) (map[string]types.AttributeValue, error) {
 		return nil, fmt.Errorf("encoding a key: %w", err)
 	}
 	return m, nil
+}
+
+// AttrAlertID is the SNS message attribute that carries an alert's ID on
+// every publish of it, re-deliveries included. Re-delivery is at least
+// once (a publish whose Delivered mark fails is sent again by the next
+// run), so subscribers drop a message whose alertId they have seen.
+const AttrAlertID = "alertId"
+
+// WithAlertID returns attrs (copied) with the alert ID set.
+func WithAlertID(attrs map[string]string, id string) map[string]string {
+	out := make(map[string]string, len(attrs)+1)
+	for k, v := range attrs {
+		out[k] = v
+	}
+	if id != "" {
+		out[AttrAlertID] = id
+	}
+	return out
+}
+
+// AlertID is the ID an alert with this dedup key (or, without one, this
+// content at createdAt) gets when recorded: the same for every publish of
+// it, so it is the subscribers' dedup key also when no ledger recorded it.
+func AlertID(dedupKey, subject, body string, createdAt time.Time) string {
+	a := Alert{DedupKey: dedupKey, Subject: subject, Body: body}
+	a.fill(createdAt)
+	return a.ID
+}
+
+// DigestID is the dedup key of the message that sends the digests due: the
+// same digests (group and due time) give the same ID, so a digest re-sent
+// after its DigestSent mark failed can be dropped as a duplicate.
+func DigestID(due []Digest) string {
+	parts := make([]string, 0, len(due))
+	for _, d := range due {
+		parts = append(parts, string(d.Group)+"\x00"+timeKey(d.Due))
+	}
+	slices.Sort(parts)
+	sum := sha256.Sum256([]byte("digest:" + strings.Join(parts, "\x01")))
+	return hex.EncodeToString(sum[:12])
 }

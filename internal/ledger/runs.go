@@ -298,7 +298,7 @@ func (s *Store) page(ctx context.Context, pk string, since time.Time, limit int,
 	from := timeKey(since)
 	var start map[string]types.AttributeValue
 	if cursor != "" {
-		cfrom, sk, err := openCursor(cursor, pk)
+		cfrom, sk, err := s.openCursor(cursor, pk)
 		if err != nil {
 			return nil, "", err
 		}
@@ -327,10 +327,10 @@ func (s *Store) page(ctx context.Context, pk string, since time.Time, limit int,
 	switch {
 	case len(items) > limit:
 		items = items[:limit]
-		next = sealCursor(pk, from, skOf(items[limit-1]))
+		next = s.sealCursor(pk, from, skOf(items[limit-1]))
 	case len(out.LastEvaluatedKey) > 0 && len(items) > 0:
 		// DynamoDB's 1 MB page ended before the limit: carry on from there.
-		next = sealCursor(pk, from, skOf(items[len(items)-1]))
+		next = s.sealCursor(pk, from, skOf(items[len(items)-1]))
 	}
 	return items, next, nil
 }
@@ -343,19 +343,23 @@ func skOf(m map[string]types.AttributeValue) string {
 }
 
 // cursorBody is what a history cursor carries: the last sort key of a page,
-// bound to the query it came from.
+// bound to the query it came from (partition and window) and to the
+// ledger that gave it (account and table): a cursor from another
+// account's ledger, or another history, is refused with ErrBadCursor.
 type cursorBody struct {
-	V     int    `json:"v"`
-	PK    string `json:"p"`
-	Since string `json:"s"`
-	SK    string `json:"k"`
+	V       int    `json:"v"`
+	Account string `json:"a,omitempty"`
+	Table   string `json:"t"`
+	PK      string `json:"p"`
+	Since   string `json:"s"`
+	SK      string `json:"k"`
 }
 
 // sealCursor encodes a cursor with a checksum. The checksum catches a
 // changed or truncated cursor; it is not a secret, and needs none: a forged
 // one can only page through the same partition the caller may read anyway.
-func sealCursor(pk, since, sk string) string {
-	b, _ := json.Marshal(cursorBody{V: 1, PK: pk, Since: since, SK: sk})
+func (s *Store) sealCursor(pk, since, sk string) string {
+	b, _ := json.Marshal(cursorBody{V: 2, Account: s.opt.Account, Table: s.table, PK: pk, Since: since, SK: sk})
 	sum := sha256.Sum256(b)
 	return base64.RawURLEncoding.EncodeToString(b) + "." + base64.RawURLEncoding.EncodeToString(sum[:8])
 }
@@ -363,7 +367,7 @@ func sealCursor(pk, since, sk string) string {
 // openCursor returns the window and the last sort key a cursor of
 // partition pk carries; ErrBadCursor when it was changed or is another
 // partition's.
-func openCursor(c, pk string) (since, sk string, err error) {
+func (s *Store) openCursor(c, pk string) (since, sk string, err error) {
 	body, sig, ok := strings.Cut(c, ".")
 	if !ok {
 		return "", "", ErrBadCursor
@@ -378,8 +382,14 @@ func openCursor(c, pk string) (since, sk string, err error) {
 		return "", "", ErrBadCursor
 	}
 	var cb cursorBody
-	if err := json.Unmarshal(b, &cb); err != nil || cb.V != 1 || cb.PK != pk || cmp.Compare(cb.SK, cb.Since) < 0 {
+	if err := json.Unmarshal(b, &cb); err != nil || cb.V != 2 || cb.PK != pk || cmp.Compare(cb.SK, cb.Since) < 0 ||
+		cb.Account != s.opt.Account || cb.Table != s.table {
 		return "", "", ErrBadCursor
+	}
+	// A cursor's window is the one it was sealed with; it never reaches
+	// further back than the ledger keeps anything.
+	if floor := timeKey(s.opt.Now().Add(-s.opt.Retention)); cb.Since < floor {
+		cb.Since = floor
 	}
 	return cb.Since, cb.SK, nil
 }

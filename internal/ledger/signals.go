@@ -46,10 +46,19 @@ type Signal struct {
 	EventID string
 	// Outcome of the finding's action (dhmc.Outcome), for the history.
 	Outcome string
+	// What is what changed (a policy ARN, an inline policy's name and
+	// document, a trust policy, a setting's value), "" for kinds where
+	// any repeat is the same news (an unreachable Region, a denied call).
+	// It is part of the group: a different change is never a repeat.
+	What string
+	// Widens is set for a finding that widens the role (dhmc.Escalates):
+	// a new occurrence of one is never held back by a window.
+	Widens bool
 }
 
-// GroupKey is a finding group: item + kind + actor (alerting.md). Denied
-// attempts group by actor alone, whatever they tried.
+// GroupKey is a finding group: item + kind + actor (alerting.md), and what
+// changed when the kind has a what (WhatOf). Denied attempts group by actor
+// alone, whatever they tried.
 type GroupKey string
 
 // ItemKey is an item and kind, the unit of flapping.
@@ -57,7 +66,11 @@ type ItemKey string
 
 // Group returns the signal's group.
 func (s Signal) Group() GroupKey {
-	return GroupKey(s.groupItem() + "|" + s.Kind + "|" + ActorKey(s.ActorARN, s.Actor))
+	k := s.groupItem() + "|" + s.Kind + "|" + ActorKey(s.ActorARN, s.Actor)
+	if s.What != "" {
+		k += "|" + whatKey(s.What)
+	}
+	return GroupKey(k)
 }
 
 func (s Signal) groupItem() string {
@@ -120,6 +133,7 @@ type GroupState struct {
 	Item      string    `dynamodbav:"item"`
 	Kind      string    `dynamodbav:"kind"`
 	Actor     string    `dynamodbav:"actor,omitempty"`
+	What      string    `dynamodbav:"what,omitempty"`
 	FirstSeen time.Time `dynamodbav:"firstSeen"`
 	LastSent  time.Time `dynamodbav:"lastSent"`
 	// Suppressed counts the runs that saw the group since LastSent without
@@ -138,7 +152,7 @@ type GroupState struct {
 
 func (g GroupState) digest(interval time.Duration) *Digest {
 	return &Digest{
-		Group: g.Key, Item: g.Item, Kind: g.Kind, Actor: g.Actor,
+		Group: g.Key, Item: g.Item, Kind: g.Kind, Actor: g.Actor, What: g.What,
 		Count: g.Suppressed, Since: g.SuppressedSince, Seen: g.Seen,
 		Due: g.LastSent.Add(interval), Severity: g.Severity, Version: g.Version,
 	}
@@ -146,10 +160,12 @@ func (g GroupState) digest(interval time.Duration) *Digest {
 
 // Digest is what was counted and not sent: "N more since <time>".
 type Digest struct {
-	Group    GroupKey   `json:"group"`
-	Item     string     `json:"item"`
-	Kind     string     `json:"kind"`
-	Actor    string     `json:"actor,omitempty"`
+	Group GroupKey `json:"group"`
+	Item  string   `json:"item"`
+	Kind  string   `json:"kind"`
+	Actor string   `json:"actor,omitempty"`
+	// What is what changed, so a digest names what it covers.
+	What     string     `json:"what,omitempty"`
 	Count    int        `json:"count"`
 	Since    time.Time  `json:"since"`
 	Seen     []Sighting `json:"seen,omitempty"`
@@ -179,7 +195,7 @@ func (f FlapState) Flapping(now time.Time, p Policy) bool {
 	p = p.withDefaults()
 	n := 0
 	for _, r := range f.Repairs {
-		if r.At.After(now.Add(-p.FlapPeriod)) {
+		if r.At.After(now.Add(-p.FlapPeriod)) && plausible(r.At, now) {
 			n++
 		}
 	}
@@ -208,10 +224,9 @@ func SignalsOf(r *dhmc.Report, severity func(dhmc.Result) string, now time.Time)
 		runAt = t
 	}
 	c := r.Cause
-	eventAt := runAt
-	if t, err := time.Parse(time.RFC3339, c.EventTime); err == nil {
-		eventAt = t
-	}
+	// An implausible event time (dhmc.SaneTime) is the run's time: one
+	// dated 2099 would otherwise stay in the flap window for ever.
+	eventAt := saneOr(c.EventTime, runAt)
 	invokedBy := ""
 	if strings.HasSuffix(c.SourceIP, ".amazonaws.com") {
 		// CloudTrail puts the calling service in sourceIPAddress when a
@@ -224,6 +239,7 @@ func SignalsOf(r *dhmc.Report, severity func(dhmc.Result) string, now time.Time)
 			Item: cmp.Or(x.Region, ItemRole), Kind: string(x.Kind), At: runAt,
 			// A change someone else made first (Note) is not the guard's repair.
 			Repaired: x.Outcome == dhmc.OutcomeDone && x.Note == "", Outcome: string(x.Outcome), EventID: c.EventID,
+			What: WhatOf(x.Finding), Widens: dhmc.Escalates(x.Finding),
 		}
 		switch {
 		case severity != nil:
@@ -242,9 +258,7 @@ func SignalsOf(r *dhmc.Report, severity func(dhmc.Result) string, now time.Time)
 			// SSM's LastModifiedUser is not an audit trail, but it is the
 			// only "who" a sweep has.
 			s.Actor, s.ActorARN = dhmc.Who(x.LastModifiedUser), x.LastModifiedUser
-			if t, err := time.Parse(time.RFC3339, x.LastModifiedDate); err == nil {
-				s.At = t
-			}
+			s.At = saneOr(x.LastModifiedDate, runAt)
 		}
 		out = append(out, s)
 	}

@@ -50,7 +50,7 @@ func (p Policy) withDefaults() Policy {
 
 // interval is the quiet time of a group of kind.
 func (p Policy) interval(kind string) time.Duration {
-	if kind == KindRegionUnreachable || kind == KindRegionExcluded {
+	if kind == KindRegionUnreachable || kind == KindRegionExcluded || kind == KindLedgerSkipped {
 		return p.RegionInterval
 	}
 	return p.Window
@@ -81,6 +81,9 @@ const (
 	ReasonFirst Reason = "first"
 	// ReasonSeverityChanged: the group's severity differs from what was last sent.
 	ReasonSeverityChanged Reason = "severity-changed"
+	// ReasonWidens: a new occurrence of a change that widens the role
+	// (an admin-grade or wildcard policy, a wider trust): never held back.
+	ReasonWidens Reason = "widens"
 	// ReasonFlapping: the item was repaired FlapThreshold times in
 	// FlapPeriod; escalated to high, once.
 	ReasonFlapping Reason = "flapping"
@@ -238,7 +241,9 @@ func decideFlaps(signals []Signal, stored map[ItemKey]FlapState, now time.Time, 
 		if !ok {
 			f = stored[ik]
 			f.Key, f.Item, f.Kind = ik, s.Item, s.Kind
-			f.Repairs = slices.DeleteFunc(slices.Clone(f.Repairs), func(r Sighting) bool { return !r.At.After(now.Add(-p.FlapPeriod)) })
+			f.Repairs = slices.DeleteFunc(slices.Clone(f.Repairs), func(r Sighting) bool {
+				return !r.At.After(now.Add(-p.FlapPeriod)) || !plausible(r.At, now)
+			})
 		}
 		sight := s.sighting()
 		if !slices.ContainsFunc(f.Repairs, sight.same) {
@@ -286,7 +291,7 @@ func decideGroup(k GroupKey, sigs []Signal, prev GroupState, known bool, flaps m
 	}
 	dec := Decision{Group: k, Item: first.groupItem(), Kind: first.Kind, Actor: first.Actor, Signals: sigs, Severity: sev}
 	next := prev
-	next.Key, next.Item, next.Kind, next.Actor = k, first.groupItem(), first.Kind, first.Actor
+	next.Key, next.Item, next.Kind, next.Actor, next.What = k, first.groupItem(), first.Kind, first.Actor, first.What
 	var seen []Sighting
 	for _, s := range sigs {
 		seen = append(seen, s.sighting())
@@ -299,6 +304,8 @@ func decideGroup(k GroupKey, sigs []Signal, prev GroupState, known bool, flaps m
 		dec.Send, dec.Reason = true, ReasonFirst
 	case rank(sev) != rank(prev.Severity):
 		dec.Send, dec.Reason = true, ReasonSeverityChanged
+	case widensAgain(sigs, prev):
+		dec.Send, dec.Reason = true, ReasonWidens
 	case !now.Before(prev.LastSent.Add(interval)):
 		dec.Send, dec.Reason = true, ReasonWindowClosed
 	default:
@@ -324,6 +331,25 @@ func decideGroup(k GroupKey, sigs []Signal, prev GroupState, known bool, flaps m
 	next.Seen = bounded(append(slices.Clone(prev.Seen), seen...))
 	dec.Digest = next.digest(interval)
 	return dec, next
+}
+
+// widensAgain reports a new occurrence of a widening change: the run
+// repaired it (so it was made again since the last repair), or an event
+// not yet seen in the group made it. A sweep that sees the same widening
+// still in place (detect mode) is a repeat: it was told when it happened.
+func widensAgain(sigs []Signal, prev GroupState) bool {
+	for _, s := range sigs {
+		if !s.Widens {
+			continue
+		}
+		if s.Repaired {
+			return true
+		}
+		if s.EventID != "" && !slices.ContainsFunc(prev.Seen, func(x Sighting) bool { return x.EventID == s.EventID }) {
+			return true
+		}
+	}
+	return false
 }
 
 func bounded(s []Sighting) []Sighting {

@@ -24,8 +24,11 @@ const (
 	DefaultHistorySince = 24 * time.Hour
 	DefaultHistoryLimit = 20
 	MaxHistoryLimit     = 100
-	// MaxHistorySince is the ledger's longest retention.
+	// MaxHistorySince is the ledger's longest retention (3650 days).
 	MaxHistorySince = 3650 * 24 * time.Hour
+	// DefaultHistoryRetention is the ledger's default retention, the bound
+	// of "since" when Config.HistoryRetention is not set.
+	DefaultHistoryRetention = 90 * 24 * time.Hour
 )
 
 type historyPayload struct {
@@ -36,7 +39,7 @@ type historyPayload struct {
 }
 
 // parseHistory reads {"action":"history","since":"24h","limit":20,"cursor":"..."}.
-func parseHistory(raw []byte, top map[string]json.RawMessage) (Request, error) {
+func parseHistory(raw []byte, top map[string]json.RawMessage, cfg Config) (Request, error) {
 	if err := onlyKeys(top, "history payload", "action", "since", "limit", "cursor"); err != nil {
 		return Request{}, err
 	}
@@ -49,6 +52,14 @@ func parseHistory(raw []byte, top map[string]json.RawMessage) (Request, error) {
 		d, err := parseSince(p.Since)
 		if err != nil {
 			return Request{}, inputErrorf("history payload: since %q: %s", truncate(p.Since, 64), err)
+		}
+		keep := cfg.HistoryRetention
+		if keep <= 0 {
+			keep = DefaultHistoryRetention
+		}
+		if d > keep {
+			return Request{}, inputErrorf("history payload: since %q is longer than the ledger keeps runs (%d days): ask for at most %dd",
+				truncate(p.Since, 64), keep/(24*time.Hour), keep/(24*time.Hour))
 		}
 		q.Since = d
 	}
@@ -74,6 +85,11 @@ func parseSince(s string) (time.Duration, error) {
 		n, err := strconv.Atoi(days)
 		if err != nil {
 			return 0, sinceError("want a duration such as 24h, 90m or 7d")
+		}
+		// Checked before multiplying: 213504 days overflow a Duration
+		// (to 25 minutes), and would pass every later check.
+		if n > int(MaxHistorySince/(24*time.Hour)) {
+			return 0, sinceError("is longer than the ledger keeps anything")
 		}
 		d = time.Duration(n) * 24 * time.Hour
 	} else {

@@ -40,7 +40,7 @@ func parseManual(raw []byte, top map[string]json.RawMessage, cfg Config) (Reques
 	}
 	var action string
 	if err := json.Unmarshal(top["action"], &action); err == nil && action == ManualHistory {
-		return parseHistory(raw, top)
+		return parseHistory(raw, top, cfg)
 	}
 	if err := onlyKeys(top, "manual payload", "action", "regions"); err != nil {
 		return Request{}, err

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/dhmc-guard/dhmc-guard/internal/dhmc"
 )
@@ -44,6 +45,9 @@ type Config struct {
 	// WatchedPolicies are the customer managed policies whose new versions
 	// change what the DHMC role may do (dhmc.Desired.WatchedPolicyARNs).
 	WatchedPolicies []string
+	// HistoryRetention is the ledger's retention (default 90 days): a
+	// history "since" further back is an InputError, not a silent clamp.
+	HistoryRetention time.Duration
 }
 
 // managed reports whether region is in scope for this deployment.
