@@ -153,6 +153,14 @@ func (h *Handler) deliver(ctx context.Context, log *slog.Logger, r *dhmc.Report,
 // whose window has closed, before this run adds anything; its outbox says
 // which items are held back. One read; nothing else when all is delivered.
 func (h *Handler) flushOutbox(runCtx, ctx context.Context, log *slog.Logger) ledger.Outbox {
+	box := h.readOutbox(runCtx, ctx, log)
+	h.resend(runCtx, ctx, log, box)
+	return box
+}
+
+// readOutbox is the outbox read of flushOutbox: empty without the ledger or
+// when it is unavailable (fail open).
+func (h *Handler) readOutbox(runCtx, ctx context.Context, log *slog.Logger) ledger.Outbox {
 	if h.Ledger == nil {
 		return ledger.Outbox{}
 	}
@@ -163,6 +171,14 @@ func (h *Handler) flushOutbox(runCtx, ctx context.Context, log *slog.Logger) led
 	if err != nil {
 		log.WarnContext(ctx, "ledger unavailable: not re-sending undelivered alerts this run", "error", err)
 		return ledger.Outbox{}
+	}
+	return box
+}
+
+// resend re-sends box's undelivered alerts and due digests.
+func (h *Handler) resend(runCtx, ctx context.Context, log *slog.Logger, box ledger.Outbox) {
+	if h.Ledger == nil {
+		return
 	}
 	now := h.now()
 	// Re-sending is the run's work: it takes the run's time, not the
@@ -184,7 +200,7 @@ func (h *Handler) flushOutbox(runCtx, ctx context.Context, log *slog.Logger) led
 	}
 	due := box.DueDigests(now)
 	if len(due) == 0 {
-		return box
+		return
 	}
 	notes := make([]alert.DigestNote, 0, len(due))
 	severity := ""
@@ -196,14 +212,14 @@ func (h *Handler) flushOutbox(runCtx, ctx context.Context, log *slog.Logger) led
 	}
 	m, ok := alert.DigestMessage(h.AccountID, notes, severity)
 	if !ok {
-		return box
+		return
 	}
 	pctx, cancel := h.publishContext(runCtx)
 	defer cancel()
 	if _, err := alert.SendID(pctx, h.Publisher, h.TopicARN, m); err != nil {
 		// The digests stay pending: the next run tries again.
 		log.WarnContext(ctx, "publishing the digest", "error", err)
-		return box
+		return
 	}
 	h.alertMetric(ctx, log, true, m.Severity)
 	for _, d := range due {
@@ -211,7 +227,6 @@ func (h *Handler) flushOutbox(runCtx, ctx context.Context, log *slog.Logger) led
 			log.WarnContext(ctx, "marking a digest sent", "group", d.Group, "error", err)
 		}
 	}
-	return box
 }
 
 func redelivered(attrs map[string]string) map[string]string {

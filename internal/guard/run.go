@@ -57,15 +57,15 @@ func (h *Handler) reconcile(ctx context.Context, log *slog.Logger, req trigger.R
 	}
 	runCtx, cancel := h.runContext(ctx)
 	defer cancel()
-	box := h.flushOutbox(runCtx, ctx, log)
-	now := h.now()
+	flush := h.startFlush(runCtx, ctx, log)
 	report, err := h.Runner.Run(runCtx, reconcile.Scope{
 		Regions:  req.Regions,
 		Policies: req.Policies,
 		Mode:     mode,
 		Cause:    req.Cause,
-		HoldBack: func(item string, kind dhmc.Kind) bool { return box.Backoff(item, string(kind), now) },
+		HoldBack: flush.holdBack(h.now()),
 	})
+	flush.wait()
 	if err != nil {
 		return nil, fmt.Errorf("reconciling (%s): %w", req.Cause.Trigger, err)
 	}
