@@ -37,7 +37,7 @@ type Central interface {
 // flapping; the alert is recorded in the outbox before it is published and
 // marked delivered after. A redelivered event alerts nobody twice. Without
 // the ledger, or when it is unavailable, the alert is sent (fail open).
-func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report) error {
+func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report, ahead *readingAhead) error {
 	if h.Ledger == nil {
 		m, ok := alert.Compose(r)
 		if !ok {
@@ -58,7 +58,7 @@ func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report) 
 	}
 	var msg alert.Message
 	lctx, cancel := h.ledgerContext(ctx)
-	out, err := h.Ledger.Decide(lctx, in, func(d ledger.Decisions) *ledger.Alert {
+	out, err := h.decide(lctx, in, ahead, func(d ledger.Decisions) *ledger.Alert {
 		if !d.Send() {
 			return nil
 		}

@@ -43,7 +43,7 @@ func (h *Handler) denied(ctx context.Context, log *slog.Logger, req trigger.Requ
 	runCtx, cancel := h.runContext(ctx)
 	defer cancel()
 	h.flushOutbox(runCtx, ctx, log)
-	if err := h.notify(ctx, log, r); err != nil {
+	if err := h.notify(ctx, log, r, nil); err != nil {
 		return nil, err
 	}
 	h.record(ctx, log, r)
@@ -58,6 +58,8 @@ func (h *Handler) reconcile(ctx context.Context, log *slog.Logger, req trigger.R
 	runCtx, cancel := h.runContext(ctx)
 	defer cancel()
 	flush := h.startFlush(runCtx, ctx, log)
+	ahead := h.startReadAhead(runCtx, ctx, log, req.Cause)
+	defer ahead.get()
 	report, err := h.Runner.Run(runCtx, reconcile.Scope{
 		Regions:  req.Regions,
 		Policies: req.Policies,
@@ -78,8 +80,9 @@ func (h *Handler) reconcile(ctx context.Context, log *slog.Logger, req trigger.R
 	}
 	h.logReport(ctx, log, report)
 
-	alertErr := h.notify(ctx, log, report)
-	h.record(ctx, log, report)
+	recorded := h.startRecord(ctx, log, report)
+	alertErr := h.notify(ctx, log, report, ahead)
+	recorded()
 	h.toCentral(ctx, log, report)
 	if report.Failed() {
 		// The alert carries the details; the error makes the invocation
