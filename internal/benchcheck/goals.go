@@ -29,6 +29,9 @@ const (
 	// MaxAlertTotalRatio bounds the whole invocation the same way.
 	MaxAlertPublishRatio = 1.3
 	MaxAlertTotalRatio   = 1.5
+	// MaxInitRatio holds INIT against a minimal aws-lambda-go function
+	// under the same RIE: what was reached (issue 17 item 4) + 20 %.
+	MaxInitRatio = 4.5
 	// MaxBinaryMiB bounds the deployed arm64 bootstrap.
 	MaxBinaryMiB = 12.0
 	// MaxPeakRSSMiB bounds the bootstrap's peak resident memory under RIE
@@ -131,6 +134,17 @@ func Checks(env Env) []Check {
 			Attempts: 3,
 			Hint:     "Ledger writes after the publish run one after another: the delivery mark and the run's record go at once.",
 			Measure:  func(ctx context.Context) (Attempt, error) { return measureAlertTotalRatio(ctx, env) },
+		},
+		{
+			Name: "init-vs-minimal",
+			What: "INIT of the release bootstrap under RIE (RIE's INIT REPORT, median of 7 cold starts) vs a minimal " +
+				"aws-lambda-go function built with the same flags",
+			Max:      MaxInitRatio,
+			Unit:     "ratio",
+			Attempts: 3,
+			Hint: "Package initialisation grew (a newly linked SDK service's schemas, a garbage collection during init): " +
+				"GODEBUG=inittrace=1 build/rie/release/functions-guard/bootstrap lists what each package costs.",
+			Measure: func(ctx context.Context) (Attempt, error) { return measureInitRatio(ctx, env) },
 		},
 		{
 			Name:     "binary-size",
