@@ -171,3 +171,24 @@ func measureAlertTotalRatio(ctx context.Context, env Env) (Attempt, error) {
 	}
 	return p.attempt(func(s alertSample) time.Duration { return s.total }, "invocation")
 }
+
+// measureAlertRoundTrips is the most round trips any alert path with the
+// ledger took before its publish.
+func measureAlertRoundTrips(ctx context.Context, env Env) (Attempt, error) {
+	p, err := measureAlertPaths(ctx, Env{ModuleRoot: env.ModuleRoot, Latency: env.Latency, Sweeps: max(env.sweeps()/2, 1), Progress: env.Progress})
+	if err != nil {
+		return Attempt{}, err
+	}
+	most, after, off := 0, 0, 0
+	for i, s := range p.on {
+		most, after, off = max(most, s.before), max(after, s.after), max(off, p.off[i].before)
+	}
+	return Attempt{
+		Value: float64(most),
+		Figures: []Figure{
+			{Name: "before the publish without the ledger", Value: float64(off)},
+			{Name: "after it with the ledger", Value: float64(after)},
+			{Name: "samples", Value: float64(len(p.on))},
+		},
+	}, nil
+}
