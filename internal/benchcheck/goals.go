@@ -153,7 +153,7 @@ func Checks(env Env) []Check {
 		},
 		{
 			Name: "init-vs-minimal",
-			What: "INIT of the release bootstrap under RIE (RIE's INIT REPORT, median of 7 cold starts) vs a minimal " +
+			What: "INIT of the release bootstrap under RIE (RIE's INIT REPORT, median of 11 cold starts) vs a minimal " +
 				"aws-lambda-go function built with the same flags",
 			Max:      MaxInitRatio,
 			Unit:     "ratio",

@@ -16,7 +16,7 @@ import (
 const minimalPkg = "./internal/benchcheck/cmd/minimalfn"
 
 // initStarts is how many cold starts of each function one attempt times.
-const initStarts = 7
+const initStarts = 11
 
 // measureInitRatio times INIT (RIE's INIT REPORT) of initStarts cold starts
 // of the release bootstrap, deployed as the template deploys it, and of a
