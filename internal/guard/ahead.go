@@ -25,14 +25,20 @@ type readingAhead struct {
 	ahead *ledger.Ahead
 }
 
-// candidateKinds are the kinds of finding an event's item can have. A kind
-// missing here costs only speed: Decide reads what Ahead lacks.
-var candidateKinds = []dhmc.Kind{
-	dhmc.KindSettingDisabled, dhmc.KindSettingWrongRole, dhmc.KindSettingPending, dhmc.KindSettingRoleMissing,
-	dhmc.KindManagedElsewhere, dhmc.KindRoleMissing, dhmc.KindTrustPolicyDrift, dhmc.KindManagedPolicyMissing,
-	dhmc.KindUnexpectedManagedPolicy, dhmc.KindUnexpectedInlinePolicy, dhmc.KindPermissionsBoundaryDrift,
-	dhmc.KindRolePathMismatch, dhmc.KindTrustPolicyUnrecognised, dhmc.KindAllowedPolicyChanged,
-}
+// roleKinds and settingKinds are the kinds of finding an IAM event's item
+// (the role) and an SSM event's item (the setting in its Region) can have.
+// A kind missing here costs only speed: Decide reads what Ahead lacks.
+var (
+	roleKinds = []dhmc.Kind{
+		dhmc.KindRoleMissing, dhmc.KindTrustPolicyDrift, dhmc.KindManagedPolicyMissing,
+		dhmc.KindUnexpectedManagedPolicy, dhmc.KindUnexpectedInlinePolicy, dhmc.KindPermissionsBoundaryDrift,
+		dhmc.KindRolePathMismatch, dhmc.KindTrustPolicyUnrecognised, dhmc.KindAllowedPolicyChanged,
+	}
+	settingKinds = []dhmc.Kind{
+		dhmc.KindSettingDisabled, dhmc.KindSettingWrongRole, dhmc.KindSettingPending,
+		dhmc.KindSettingRoleMissing, dhmc.KindManagedElsewhere,
+	}
+)
 
 // candidates are the signals an event's findings would give: the item the
 // event changed (the role, or the setting's Region) in every kind, with the
@@ -43,16 +49,16 @@ func candidates(c dhmc.Cause, now time.Time) []ledger.Signal {
 	if c.Actor == "" || c.ErrorCode != "" {
 		return nil
 	}
-	region := ""
+	region, kinds := "", roleKinds
 	switch {
 	case c.EventSource == dhmc.EventSourceIAM:
 	case c.SettingEvent() && c.Region != "":
-		region = c.Region
+		region, kinds = c.Region, settingKinds
 	default:
 		return nil
 	}
 	r := &dhmc.Report{Cause: c, StartedAt: now.UTC().Format(time.RFC3339)}
-	for _, k := range candidateKinds {
+	for _, k := range kinds {
 		r.Results = append(r.Results, dhmc.Result{Finding: dhmc.Finding{Kind: k, Region: region}})
 	}
 	return ledger.SignalsOf(r, nil, now)
