@@ -107,9 +107,11 @@ func Checks(env Env) []Check {
 			Name: "deployed-default-vs-1",
 			What: "a warm compliant sweep of the deployed stack (the release bootstrap under RIE, ManagedRegions=all: 17 Regions, " +
 				"ledger table and failure queue on) vs one configured Region without the ledger, " + fmtMs(ms) + " per call",
-			Max:      MaxDiscoveredRatio,
-			Unit:     "ratio",
-			Attempts: 3,
+			Max:  MaxDiscoveredRatio,
+			Unit: "ratio",
+			// Five: one round trip lands at 1.14-1.21 on a busy 2-core machine
+			// (the emulator's work shares the cores); two land at 2.0.
+			Attempts: 5,
 			Hint: "Something the sweep reads waits for another read: the outbox Query, the Region list, the role and the settings " +
 				"start at once; what planning needs from the ledger is joined before planning (issue 17 item 1).",
 			Measure: func(ctx context.Context) (Attempt, error) { return measureDeployedRatio(ctx, env) },
