@@ -22,6 +22,7 @@ import (
 
 	"github.com/dhmc-guard/dhmc-guard/internal/awsenv"
 	"github.com/dhmc-guard/dhmc-guard/internal/central"
+	"github.com/dhmc-guard/dhmc-guard/internal/coldstart"
 	"github.com/dhmc-guard/dhmc-guard/internal/config"
 	"github.com/dhmc-guard/dhmc-guard/internal/guard"
 	"github.com/dhmc-guard/dhmc-guard/internal/ledger"
@@ -49,6 +50,7 @@ func main() {
 		log.Error("dhmc-guard failed to start", "error", err)
 		os.Exit(1)
 	}
+	coldstart.Done() // the collector was off for INIT (see coldstart)
 	lambda.Start(h)
 }
 

@@ -28,7 +28,37 @@ func (s *Server) Calls() []Call {
 func (s *Server) ResetCalls() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.calls = nil
+	s.calls, s.spans = nil, nil
+}
+
+// TimedCall is a logged call with when it arrived and when it was answered
+// (the injected latency included), so that tests and bench-check can tell
+// calls made at once from calls made one after another.
+type TimedCall struct {
+	Call
+	Start, End time.Time
+}
+
+type span struct{ start, end time.Time }
+
+// TimedCalls returns the call log with each call's span, oldest answer first.
+func (s *Server) TimedCalls() []TimedCall {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]TimedCall, len(s.calls))
+	for i, c := range s.calls {
+		out[i] = TimedCall{Call: c, Start: s.spans[i].start, End: s.spans[i].end}
+	}
+	return out
+}
+
+// logCall records an answered call.
+func (s *Server) logCall(req *request, c Call) {
+	end := time.Now()
+	s.mu.Lock()
+	s.calls = append(s.calls, c)
+	s.spans = append(s.spans, span{req.start, end})
+	s.mu.Unlock()
 }
 
 // CountCalls counts the logged calls for which filter returns true (nil: all).

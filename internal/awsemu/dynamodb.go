@@ -142,12 +142,10 @@ func (s *Server) ddbFinish(w http.ResponseWriter, req *request, out any, f *ddbF
 	w.Header().Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
-	s.mu.Lock()
-	s.calls = append(s.calls, Call{
+	s.logCall(req, Call{
 		Service: req.service, Operation: req.op, Region: req.region, Account: req.account,
 		Caller: req.caller, Status: status, ErrorCode: code, Write: write,
 	})
-	s.mu.Unlock()
 }
 
 // decodeDDB decodes a request body, keeping DynamoDB's own validation

@@ -56,12 +56,10 @@ func (s *Server) dispatchEC2(w http.ResponseWriter, req *request) {
 			req.op, ec2Namespace, req.id, res.inner, req.op)
 	}
 	write := ok && h.write
-	s.mu.Lock()
-	s.calls = append(s.calls, Call{
+	s.logCall(req, Call{
 		Service: req.service, Operation: req.op, Region: req.region, Account: req.account,
 		Caller: req.caller, Status: status, ErrorCode: code, Write: write,
 	})
-	s.mu.Unlock()
 }
 
 // ec2Fault maps the generic Query fault answers to EC2's codes: throttling is

@@ -305,3 +305,21 @@ func TestEndpointFromAWSEndpointURLEnvironment(t *testing.T) {
 		t.Errorf("seeded modifier = %q", u)
 	}
 }
+
+func TestTimedCallsSpanTheInjectedLatency(t *testing.T) {
+	s := awsemu.StartTest(t)
+	s.SetCaller("AKIDA", "111111111111", "arn:aws:iam::111111111111:user/a")
+	s.Inject(awsemu.Fault{Op: "iam:*", Kind: awsemu.FaultLatency, Latency: 30 * time.Millisecond})
+	_, _ = iam.NewFromConfig(cfg(s, "eu-west-1", "AKIDA")).GetRole(t.Context(), iamGet("missing"))
+	got := s.TimedCalls()
+	if len(got) != 1 || got[0].Operation != "GetRole" || got[0].Status != 404 {
+		t.Fatalf("timed calls = %+v", got)
+	}
+	if d := got[0].End.Sub(got[0].Start); d < 30*time.Millisecond {
+		t.Errorf("the call spans %s, less than its injected latency", d)
+	}
+	s.ResetCalls()
+	if len(s.TimedCalls()) != 0 {
+		t.Error("ResetCalls kept timed calls")
+	}
+}

@@ -45,6 +45,7 @@ type Server struct {
 	// awsManagedPolicies).
 	policies map[string]bool
 	calls    []Call
+	spans    []span // calls[i] ran over spans[i]
 	faults   []*faultEntry
 	messages []Message
 	// stampCallers: LastModifiedUser is the caller, not "System".
@@ -160,6 +161,7 @@ type request struct {
 	account  string
 	caller   string
 	op       string
+	start    time.Time // when the request arrived, for the timed call log
 	protocol protocol
 	form     map[string][]string // Query protocol parameters
 }
@@ -181,7 +183,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	req := &request{r: r, body: body, id: newRequestID()}
+	req := &request{r: r, body: body, id: newRequestID(), start: time.Now()}
 	req.protocol = guessProtocol(r)
 	if err != nil || len(body) > maxBody {
 		s.finish(w, req, apiErr(400, "RequestEntityTooLarge", "request body too large or unreadable"))
@@ -320,12 +322,10 @@ func (s *Server) finishOp(w http.ResponseWriter, req *request, out any, e *apiEr
 	if req.service == "iam" || req.service == "account" {
 		region = "" // global services
 	}
-	s.mu.Lock()
-	s.calls = append(s.calls, Call{
+	s.logCall(req, Call{
 		Service: req.service, Operation: req.op, Region: region, Account: req.account,
 		Caller: req.caller, Status: status, ErrorCode: code, Write: write,
 	})
-	s.mu.Unlock()
 }
 
 func newRequestID() string {

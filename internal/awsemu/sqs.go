@@ -132,12 +132,10 @@ func (s *Server) sqsFinish(w http.ResponseWriter, req *request, out any, f *sqsF
 	w.Header().Set("X-Amzn-RequestId", req.id)
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
-	s.mu.Lock()
-	s.calls = append(s.calls, Call{
+	s.logCall(req, Call{
 		Service: req.service, Operation: req.op, Region: req.region, Account: req.account,
 		Caller: req.caller, Status: status, ErrorCode: code, Write: write,
 	})
-	s.mu.Unlock()
 }
 
 // decodeSQS decodes a request body; SQS answers a body of the wrong shape

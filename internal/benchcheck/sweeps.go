@@ -179,8 +179,3 @@ func measureParallelRatio(ctx context.Context, env Env) (Attempt, error) {
 	seq := &sweeper{name: "17 Regions at Parallelism 1", regions: awsemu.DefaultRegions, par: 1}
 	return measureRatio(ctx, Env{Latency: env.Latency, Sweeps: max(env.sweeps()/2, 1)}, par, seq)
 }
-
-func measureDiscoveredRatio(ctx context.Context, env Env) (Attempt, error) {
-	all := &sweeper{name: "deployed default (17 discovered Regions, warm)", par: reconcile.DefaultParallelism}
-	return measureRatio(ctx, env, all, oneRegion())
-}

@@ -36,7 +36,7 @@ type Central interface {
 // flapping; the alert is recorded in the outbox before it is published and
 // marked delivered after. A redelivered event alerts nobody twice. Without
 // the ledger, or when it is unavailable, the alert is sent (fail open).
-func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report) error {
+func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report, ahead *readingAhead) error {
 	if h.Ledger == nil {
 		m, ok := alert.Compose(r)
 		if !ok {
@@ -58,7 +58,7 @@ func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report) 
 	}
 	var msg alert.Message
 	lctx, cancel := h.ledgerContext(ctx)
-	out, err := h.Ledger.Decide(lctx, in, func(d ledger.Decisions) *ledger.Alert {
+	out, err := h.decide(lctx, in, ahead, func(d ledger.Decisions) *ledger.Alert {
 		if !d.Send() {
 			return nil
 		}
@@ -155,6 +155,14 @@ func (h *Handler) deliver(ctx context.Context, log *slog.Logger, r *dhmc.Report,
 // whose window has closed, before this run adds anything; its outbox says
 // which items are held back. One read; nothing else when all is delivered.
 func (h *Handler) flushOutbox(runCtx, ctx context.Context, log *slog.Logger) ledger.Outbox {
+	box := h.readOutbox(runCtx, ctx, log)
+	h.resend(runCtx, ctx, log, box)
+	return box
+}
+
+// readOutbox is the outbox read of flushOutbox: empty without the ledger or
+// when it is unavailable (fail open).
+func (h *Handler) readOutbox(runCtx, ctx context.Context, log *slog.Logger) ledger.Outbox {
 	if h.Ledger == nil {
 		return ledger.Outbox{}
 	}
@@ -165,6 +173,14 @@ func (h *Handler) flushOutbox(runCtx, ctx context.Context, log *slog.Logger) led
 	if err != nil {
 		log.WarnContext(ctx, "ledger unavailable: not re-sending undelivered alerts this run", "error", err)
 		return ledger.Outbox{}
+	}
+	return box
+}
+
+// resend re-sends box's undelivered alerts and due digests.
+func (h *Handler) resend(runCtx, ctx context.Context, log *slog.Logger, box ledger.Outbox) {
+	if h.Ledger == nil {
+		return
 	}
 	h.tellSkipped(runCtx, ctx, log, box)
 	now := h.now()
@@ -187,7 +203,7 @@ func (h *Handler) flushOutbox(runCtx, ctx context.Context, log *slog.Logger) led
 	}
 	due := box.DueDigests(now)
 	if len(due) == 0 {
-		return box
+		return
 	}
 	notes := make([]alert.DigestNote, 0, len(due))
 	severity := ""
@@ -199,7 +215,7 @@ func (h *Handler) flushOutbox(runCtx, ctx context.Context, log *slog.Logger) led
 	}
 	m, ok := alert.DigestMessage(h.AccountID, notes, severity)
 	if !ok {
-		return box
+		return
 	}
 	m.Attributes = ledger.WithAlertID(m.Attributes, ledger.DigestID(due))
 	pctx, cancel := h.publishContext(runCtx)
@@ -207,7 +223,7 @@ func (h *Handler) flushOutbox(runCtx, ctx context.Context, log *slog.Logger) led
 	if _, err := alert.SendID(pctx, h.Publisher, h.TopicARN, m); err != nil {
 		// The digests stay pending: the next run tries again.
 		log.WarnContext(ctx, "publishing the digest", "error", err)
-		return box
+		return
 	}
 	h.alertMetric(ctx, log, true, m.Severity)
 	for _, d := range due {
@@ -215,7 +231,6 @@ func (h *Handler) flushOutbox(runCtx, ctx context.Context, log *slog.Logger) led
 			log.WarnContext(ctx, "marking a digest sent", "group", d.Group, "error", err)
 		}
 	}
-	return box
 }
 
 // redelivered is the attributes of a re-sent alert: marked so, and with

@@ -42,7 +42,7 @@ func (h *Handler) denied(ctx context.Context, log *slog.Logger, req trigger.Requ
 	runCtx, cancel := h.runContext(ctx)
 	defer cancel()
 	h.flushOutbox(runCtx, ctx, log)
-	if err := h.notify(ctx, log, r); err != nil {
+	if err := h.notify(ctx, log, r, nil); err != nil {
 		return nil, err
 	}
 	h.record(ctx, log, r)
@@ -56,16 +56,18 @@ func (h *Handler) reconcile(ctx context.Context, log *slog.Logger, req trigger.R
 	}
 	runCtx, cancel := h.runContext(ctx)
 	defer cancel()
-	box := h.flushOutbox(runCtx, ctx, log)
-	now := h.now()
+	flush := h.startFlush(runCtx, ctx, log)
+	ahead := h.startReadAhead(runCtx, ctx, log, req.Cause)
+	defer ahead.get()
 	report, err := h.Runner.Run(runCtx, reconcile.Scope{
 		Regions:  req.Regions,
 		Policies: req.Policies,
 		Mode:     mode,
 		Cause:    req.Cause,
-		HoldBack: func(item string, kind dhmc.Kind) bool { return box.Backoff(item, string(kind), now) },
+		HoldBack: flush.holdBack(h.now()),
 		Memory:   h.regionsMemory(ctx, log),
 	})
+	flush.wait()
 	if err != nil {
 		return nil, fmt.Errorf("reconciling (%s): %w", req.Cause.Trigger, err)
 	}
@@ -78,8 +80,9 @@ func (h *Handler) reconcile(ctx context.Context, log *slog.Logger, req trigger.R
 	}
 	h.logReport(ctx, log, report)
 
-	alertErr := h.notify(ctx, log, report)
-	h.record(ctx, log, report)
+	recorded := h.startRecord(ctx, log, report)
+	alertErr := h.notify(ctx, log, report, ahead)
+	recorded()
 	h.toCentral(ctx, log, report)
 	if why := report.RegionsUnlisted(); why != "" {
 		// After the alert and the record: the typed error names the one

@@ -83,6 +83,10 @@ type Outcome struct {
 // recorded, and the error wraps ErrUnavailable. ErrDuplicate means the event
 // was claimed before: nothing was written and nothing is to be sent.
 func (s *Store) Decide(ctx context.Context, in RunInput, compose Compose) (Outcome, error) {
+	return s.decide(ctx, in, nil, compose)
+}
+
+func (s *Store) decide(ctx context.Context, in RunInput, ahead *Ahead, compose Compose) (Outcome, error) {
 	if len(in.Signals) == 0 {
 		return Outcome{}, nil
 	}
@@ -109,7 +113,7 @@ func (s *Store) Decide(ctx context.Context, in RunInput, compose Compose) (Outco
 		return Outcome{Decisions: d, Alert: build(d)}, err
 	}
 	for attempt := 0; attempt < s.opt.Attempts; attempt++ {
-		st, err := s.states(ctx, in.Signals)
+		st, err := s.statesFor(ctx, in.Signals, ahead, attempt)
 		if err != nil {
 			return failOpen(err)
 		}
@@ -135,11 +139,7 @@ var errLostRace = errors.New("lost an optimistic concurrency race")
 // states reads the group and flap states of the signals: one BatchGetItem
 // per 100 keys, strongly consistent (the writes depend on the versions).
 func (s *Store) states(ctx context.Context, signals []Signal) (States, error) {
-	keys := map[key]bool{}
-	for _, sig := range signals {
-		keys[key{prefixGroup + string(sig.Group()), skGroup}] = true
-		keys[key{prefixFlap + string(sig.ItemKey()), skFlap}] = true
-	}
+	keys := stateKeys(signals)
 	all := slices.SortedFunc(maps.Keys(keys), func(a, b key) int { return strings.Compare(a.PK, b.PK) })
 	st := States{Available: true, Groups: map[GroupKey]GroupState{}, Flaps: map[ItemKey]FlapState{}}
 	for start := 0; start < len(all); start += 100 {
