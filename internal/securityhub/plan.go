@@ -188,4 +188,3 @@ func Batches[T any](xs []T) [][]T {
 	}
 	return out
 }
-
