@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -27,6 +28,7 @@ import (
 	"github.com/dhmc-guard/dhmc-guard/internal/guard"
 	"github.com/dhmc-guard/dhmc-guard/internal/ledger"
 	"github.com/dhmc-guard/dhmc-guard/internal/reconcile"
+	shfindings "github.com/dhmc-guard/dhmc-guard/internal/securityhub"
 	"github.com/dhmc-guard/dhmc-guard/internal/trigger"
 )
 
@@ -106,6 +108,21 @@ func build(getenv func(string) string, log *slog.Logger) (*guard.Handler, error)
 			return nil, fmt.Errorf("building the run ledger: %w", err)
 		}
 		h.Ledger = store
+	}
+	if cfg.SecurityHubFindings {
+		// Imported in the home Region: the organisation's delegated
+		// administrator aggregates from there.
+		sh := &guard.SecurityHub{
+			API: securityhub.NewFromConfig(sdk.For("SecurityHub")),
+			Target: shfindings.Target{
+				Partition: cfg.Desired.Partition, Region: cfg.HomeRegion,
+				AccountID: cfg.Desired.AccountID, RoleARN: cfg.Desired.RoleARN(),
+			},
+		}
+		if h.Ledger != nil {
+			sh.Store = h.Ledger.(*ledger.Store)
+		}
+		h.SecurityHub = sh
 	}
 	if cc := cfg.Central; cc.Enabled() {
 		pub := central.Publisher{Config: cc}

@@ -81,6 +81,7 @@ func (h *Handler) reconcile(ctx context.Context, log *slog.Logger, req trigger.R
 	alertErr := h.notify(ctx, log, report)
 	h.record(ctx, log, report)
 	h.toCentral(ctx, log, report)
+	h.toSecurityHub(ctx, log, report)
 	if report.Failed() {
 		// The alert carries the details; the error makes the invocation
 		// count as failed for retries, the failure queue and the alarm.
