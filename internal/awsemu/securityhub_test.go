@@ -16,8 +16,8 @@ func asffFinding(id, status string) shtypes.AwsSecurityFinding {
 	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC).Format(time.RFC3339)
 	return shtypes.AwsSecurityFinding{
 		SchemaVersion: aws.String("2018-10-08"), Id: aws.String(id),
-		ProductArn:   aws.String("arn:aws:securityhub:eu-west-1:123456789012:product/123456789012/default"),
-		GeneratorId:  aws.String("dhmc-guard"), AwsAccountId: aws.String("123456789012"),
+		ProductArn:  aws.String("arn:aws:securityhub:eu-west-1:123456789012:product/123456789012/default"),
+		GeneratorId: aws.String("dhmc-guard"), AwsAccountId: aws.String("123456789012"),
 		CreatedAt: aws.String(now), UpdatedAt: aws.String(now),
 		Title: aws.String("t"), Description: aws.String("d"),
 		FindingProviderFields: &shtypes.FindingProviderFields{

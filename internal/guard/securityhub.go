@@ -120,8 +120,8 @@ func notEnabledMessage(t securityhub.Target) alert.Message {
 		Chat: &alert.Chat{
 			Version: alert.ChatVersion, Source: alert.ChatSource,
 			Content: alert.ChatContent{
-				TextType: alert.ChatMarkdown,
-				Title:    ":information_source: " + subj,
+				TextType:    alert.ChatMarkdown,
+				Title:       ":information_source: " + subj,
 				Description: fmt.Sprintf("*Account:* `%s`  *Region:* `%s`\nSecurity Hub refused the DHMC findings: it is not enabled here. DHMC itself is still checked and repaired.", t.AccountID, t.Region),
 				NextSteps: []string{
 					"Enable Security Hub in " + t.Region + ", or deploy with SecurityHubFindings=false",
