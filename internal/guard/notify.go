@@ -169,6 +169,7 @@ func (h *Handler) flushOutbox(runCtx, ctx context.Context, log *slog.Logger) led
 	// reserve this run's own alert needs.
 	for _, a := range box.Alerts {
 		m := alert.Message{Subject: a.Subject, Body: a.Body, Severity: a.Severity, Attributes: redelivered(a.Attributes)}
+		m.Chat = alert.PlainCard(m, h.AccountID) // the outbox keeps the text, not the card: chat drops plain text
 		pctx, cancel := h.publishContext(runCtx)
 		id, err := alert.SendID(pctx, h.Publisher, h.TopicARN, m)
 		if err == nil {
@@ -198,6 +199,7 @@ func (h *Handler) flushOutbox(runCtx, ctx context.Context, log *slog.Logger) led
 	if !ok {
 		return box
 	}
+	m.Chat = alert.PlainCard(m, h.AccountID) // chat drops plain text
 	pctx, cancel := h.publishContext(runCtx)
 	defer cancel()
 	if _, err := alert.SendID(pctx, h.Publisher, h.TopicARN, m); err != nil {
