@@ -52,7 +52,9 @@ const (
 type SeverityOf func(dhmc.Result) string
 
 // Observe lists the items a run checked: each Region read (or that failed
-// to read) and the role when it was checked. Items out of the run's scope
+// to read) and the role when it was checked. With one role per Region
+// (RoleName ending in {region}) the role findings of every Region share
+// the one role item: known limit, see the README. Items out of the run's scope
 // are not listed: what Security Hub holds for them stays as it is.
 func Observe(r *dhmc.Report, severity SeverityOf) []Observation {
 	byItem := map[string]*Observation{}
