@@ -90,14 +90,15 @@ func TestFunctionEnvironmentComesFromTheParameters(t *testing.T) {
 		"DHMC_REQUIRE_TRUST_CONDITION":  "false",
 		"DHMC_ORGANIZATION_ID":          "",
 		// The central view (internal/central.LoadConfig); off by default.
-		"DHMC_CENTRAL_BUS_ARN":      "",
-		"DHMC_CENTRAL_TOPIC_ARN":    "",
-		"DHMC_LEDGER_TABLE":         "ref:LedgerTable",
-		"DHMC_LEDGER_TTL_DAYS":      "90",
-		"DHMC_FAILURE_QUEUE_URL":    "ref:FailureQueue",
-		"DHMC_ALERT_WINDOW_MINUTES": "60",
-		"DHMC_FLAP_BACKOFF":         "false",
-		"DHMC_LOG_LEVEL":            "DEBUG",
+		"DHMC_CENTRAL_BUS_ARN":       "",
+		"DHMC_CENTRAL_TOPIC_ARN":     "",
+		"DHMC_LEDGER_TABLE":          "ref:LedgerTable",
+		"DHMC_LEDGER_TTL_DAYS":       "90",
+		"DHMC_FAILURE_QUEUE_URL":     "ref:FailureQueue",
+		"DHMC_ALERT_WINDOW_MINUTES":  "60",
+		"DHMC_FLAP_BACKOFF":          "false",
+		"DHMC_SECURITY_HUB_FINDINGS": "false",
+		"DHMC_LOG_LEVEL":             "DEBUG",
 	}
 	for k, w := range want {
 		if got, ok := vars[k]; !ok || str(got) != w {

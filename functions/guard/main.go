@@ -28,6 +28,7 @@ import (
 	"github.com/dhmc-guard/dhmc-guard/internal/ledger"
 	"github.com/dhmc-guard/dhmc-guard/internal/loglevel"
 	"github.com/dhmc-guard/dhmc-guard/internal/reconcile"
+	shfindings "github.com/dhmc-guard/dhmc-guard/internal/securityhub"
 	"github.com/dhmc-guard/dhmc-guard/internal/trigger"
 )
 
@@ -118,6 +119,22 @@ func build(getenv func(string) string, log *slog.Logger) (*guard.Handler, error)
 	}
 	if store != nil {
 		h.Ledger = store
+	}
+	if cfg.SecurityHubFindings {
+		// Imported in the home Region: the organisation's delegated
+		// administrator aggregates from there.
+		sh := &guard.SecurityHub{
+			// Not the SDK's client: see shfindings.Client (binary size).
+			API: shfindings.NewClient(sdk.For("SecurityHub")),
+			Target: shfindings.Target{
+				Partition: cfg.Desired.Partition, Region: cfg.HomeRegion,
+				AccountID: cfg.Desired.AccountID, RoleARN: cfg.Desired.RoleARN(),
+			},
+		}
+		if h.Ledger != nil {
+			sh.Store = h.Ledger.(*ledger.Store)
+		}
+		h.SecurityHub = sh
 	}
 	if cc := cfg.Central; cc.Enabled() {
 		pub := central.Publisher{Config: cc}

@@ -2,7 +2,8 @@
 // calls: SSM service settings (JSON 1.1), IAM roles (Query/XML), SNS topics
 // (Query/XML), account:ListRegions (REST-JSON), sts:GetCallerIdentity, the
 // DynamoDB subset the run ledger uses (JSON 1.0, see dynamodb.go) and SQS
-// standard queues (JSON 1.0, see sqs.go).
+// standard queues (JSON 1.0, see sqs.go) and the Security Hub findings calls
+// (REST JSON, see securityhub.go).
 //
 // One http.Handler serves every service. The service and the Region are taken
 // from the SigV4 credential scope of each request
@@ -57,6 +58,7 @@ type Server struct {
 	dynamo map[ddbTableKey]*ddbTable // DynamoDB tables (dynamodb.go)
 	sqs    map[sqsQueueKey]*sqsQueue // SQS queues (sqs.go)
 	events []Event                   // EventBridge PutEvents entries (events.go)
+	hubs   map[shKey]*shHub          // Security Hub, where enabled (securityhub.go)
 	// fleet: EC2 instances, SSM managed nodes, instance profiles and customer
 	// managed policy versions (fleet_state.go).
 	fleet fleetState
@@ -251,6 +253,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.dispatchEC2(w, req)
 	case "sqs":
 		s.serveSQS(w, req)
+	case "securityhub":
+		req.protocol = protoREST
+		req.op = securityHubOp(r)
+		s.dispatch(w, req, securityHubOps)
 	case "account":
 		req.protocol = protoREST
 		if r.Method == http.MethodPost && r.URL.Path == "/listRegions" {

@@ -39,7 +39,7 @@ type Options struct {
 }
 
 // Services are the service IDs whose endpoint overrides are read.
-var Services = []string{"SSM", "IAM", "SNS", "SQS", "DynamoDB", "EventBridge", "Account", "EC2", "CloudFormation"}
+var Services = []string{"SSM", "IAM", "SNS", "SQS", "DynamoDB", "EventBridge", "Account", "EC2", "CloudFormation", "SecurityHub"}
 
 // Env is the configuration for every client: the shared aws.Config and
 // each service's endpoint override.

@@ -41,6 +41,7 @@ const (
 	EnvFailureQueueURL     = "DHMC_FAILURE_QUEUE_URL"
 	EnvAlertWindowMinutes  = "DHMC_ALERT_WINDOW_MINUTES"
 	EnvFlapBackoff         = "DHMC_FLAP_BACKOFF"
+	EnvSecurityHubFindings = "DHMC_SECURITY_HUB_FINDINGS"
 	EnvRegion              = "AWS_REGION"
 )
 
@@ -77,6 +78,9 @@ type Config struct {
 	FlapBackoff bool
 	// Central is the optional central view.
 	Central central.Config
+	// SecurityHubFindings upserts one Security Hub finding per item
+	// (securityhub) into the home Region's Security Hub.
+	SecurityHubFindings bool
 }
 
 // VarError names the variable that is wrong; it shows up as errorType in
@@ -183,6 +187,7 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	c.FlapBackoff = boolVar(get(EnvFlapBackoff, "false"), EnvFlapBackoff, bad)
+	c.SecurityHubFindings = boolVar(get(EnvSecurityHubFindings, "false"), EnvSecurityHubFindings, bad)
 	if cc, err := central.LoadConfig(getenv); err != nil {
 		errs = append(errs, err)
 	} else {

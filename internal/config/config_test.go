@@ -39,6 +39,9 @@ func TestLoadAppliesDefaults(t *testing.T) {
 	if d.AccountID != "123456789012" || d.Partition != "aws" {
 		t.Errorf("account/partition = %s/%s, want from the topic ARN", d.AccountID, d.Partition)
 	}
+	if c.SecurityHubFindings {
+		t.Error("Security Hub findings on by default")
+	}
 	if c.Parallelism != 20 || c.HomeRegion != "eu-west-1" {
 		t.Errorf("parallelism/home = %d/%s", c.Parallelism, c.HomeRegion)
 	}
@@ -60,6 +63,7 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 	env[config.EnvTakeOver] = "TRUE"
 	env[config.EnvRequireTrustCond] = "true"
 	env[config.EnvOrganizationID] = "o-a1b2c3d4e5"
+	env[config.EnvSecurityHubFindings] = "True"
 	c, err := load(env)
 	if err != nil {
 		t.Fatal(err)
@@ -73,6 +77,9 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 	}
 	if !d.TakeOver || !d.Trust.RequireCondition || d.Trust.OrganizationID != "o-a1b2c3d4e5" || len(d.ExcludedRegions) != 1 {
 		t.Errorf("take over %t, require %t, org %q, excluded %v", d.TakeOver, d.Trust.RequireCondition, d.Trust.OrganizationID, d.ExcludedRegions)
+	}
+	if !c.SecurityHubFindings {
+		t.Error("Security Hub findings not read")
 	}
 	if len(d.ExtraPolicyARNs) != 1 || d.PermissionsBoundaryARN == "" || c.Parallelism != 4 {
 		t.Errorf("extra %v boundary %q parallelism %d", d.ExtraPolicyARNs, d.PermissionsBoundaryARN, c.Parallelism)
@@ -107,6 +114,7 @@ func TestLoadNamesTheBadVariable(t *testing.T) {
 		{"bad excluded region", config.EnvExcludedRegions, "moon-1"},
 		{"take over not a boolean", config.EnvTakeOver, "yes"},
 		{"require condition not a boolean", config.EnvRequireTrustCond, "1"},
+		{"Security Hub findings not a boolean", config.EnvSecurityHubFindings, "on"},
 		{"bad organization", config.EnvOrganizationID, "acme"},
 		{"placeholder in the middle", config.EnvRoleName, "a{region}b"},
 		{"parallelism zero", config.EnvParallelism, "0"},

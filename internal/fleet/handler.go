@@ -75,7 +75,7 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (*Report, error) {
 		"regions", len(r.Regions), "running", r.Totals.Running, "ready", r.Totals.Ready,
 		"notReady", r.Totals.NotReady, "migrationCandidates", len(r.MigrationCandidates),
 		"reads", r.Reads, "durationMs", r.DurationMs, "failed", r.Failed())
-	sendErr := Send(ctx, h.Publisher, h.TopicARN, Compose(r))
+	sendErr := SendWithCard(ctx, h.Publisher, h.TopicARN, Compose(r))
 	if sendErr != nil {
 		sendErr = &DigestError{Err: sendErr}
 	}

@@ -53,6 +53,9 @@ type Handler struct {
 	// Central, if set, also sends runs that found something to the
 	// organisation's central view.
 	Central Central
+	// SecurityHub, if set, upserts one finding per item checked into the
+	// account's Security Hub (securityhub.go).
+	SecurityHub *SecurityHub
 	// Reserve is kept before Lambda's deadline for publishing and
 	// returning; default 10% of the time left, from 2 s to 15 s.
 	Reserve time.Duration

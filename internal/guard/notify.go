@@ -188,6 +188,7 @@ func (h *Handler) resend(runCtx, ctx context.Context, log *slog.Logger, box ledg
 	// reserve this run's own alert needs.
 	for _, a := range box.Alerts {
 		m := alert.Message{Subject: a.Subject, Body: a.Body, Severity: a.Severity, Attributes: redelivered(a)}
+		m.Chat = alert.PlainCard(m, h.AccountID) // the outbox keeps the text, not the card: chat drops plain text
 		pctx, cancel := h.publishContext(runCtx)
 		id, err := alert.SendID(pctx, h.Publisher, h.TopicARN, m)
 		if err == nil {
@@ -218,6 +219,7 @@ func (h *Handler) resend(runCtx, ctx context.Context, log *slog.Logger, box ledg
 		return
 	}
 	m.Attributes = ledger.WithAlertID(m.Attributes, ledger.DigestID(due))
+	m.Chat = alert.PlainCard(m, h.AccountID) // chat drops plain text
 	pctx, cancel := h.publishContext(runCtx)
 	defer cancel()
 	if _, err := alert.SendID(pctx, h.Publisher, h.TopicARN, m); err != nil {

@@ -84,6 +84,7 @@ func (h *Handler) reconcile(ctx context.Context, log *slog.Logger, req trigger.R
 	alertErr := h.notify(ctx, log, report, ahead)
 	recorded()
 	h.toCentral(ctx, log, report)
+	h.toSecurityHub(ctx, log, report)
 	if why := report.RegionsUnlisted(); why != "" {
 		// After the alert and the record: the typed error names the one
 		// prerequisite that failed, whatever else the run did.
