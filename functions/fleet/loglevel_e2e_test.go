@@ -7,6 +7,7 @@ import (
 
 	"github.com/dhmc-guard/dhmc-guard/internal/fleetseed"
 	"github.com/dhmc-guard/dhmc-guard/internal/loglevel"
+	"github.com/dhmc-guard/dhmc-guard/internal/loglevel/logleveltest"
 	"github.com/dhmc-guard/dhmc-guard/internal/metrics"
 )
 
@@ -15,7 +16,7 @@ import (
 // Lambda's documented filter to what the bootstrap printed: every metric
 // record reaches CloudWatch Logs at every level.
 func TestMetricsSurviveEveryAllowedLogLevel(t *testing.T) {
-	cases, err := loglevel.Cases("../../infra/template.yaml", "FleetFunction")
+	cases, err := logleveltest.Cases("../../infra/template.yaml", "FleetFunction")
 	if err != nil {
 		t.Fatal(err)
 	}

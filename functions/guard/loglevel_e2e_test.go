@@ -8,6 +8,7 @@ import (
 
 	"github.com/dhmc-guard/dhmc-guard/internal/awsemu"
 	"github.com/dhmc-guard/dhmc-guard/internal/loglevel"
+	"github.com/dhmc-guard/dhmc-guard/internal/loglevel/logleveltest"
 	"github.com/dhmc-guard/dhmc-guard/internal/metrics"
 	"github.com/dhmc-guard/dhmc-guard/internal/sandbox"
 )
@@ -19,7 +20,7 @@ import (
 // metric record reaches CloudWatch Logs at every level, and the function's
 // own lines follow the level chosen.
 func TestMetricsSurviveEveryAllowedLogLevel(t *testing.T) {
-	cases, err := loglevel.Cases("../../infra/template.yaml", "GuardFunction")
+	cases, err := logleveltest.Cases("../../infra/template.yaml", "GuardFunction")
 	if err != nil {
 		t.Fatal(err)
 	}
