@@ -27,6 +27,7 @@ type nameRule struct {
 var physicalNames = map[string]nameRule{
 	"AWS::IAM::Role":              {prop: "RoleName", account: true, max: 64, pattern: `^[\w+=,.@-]+$`},
 	"AWS::IAM::ManagedPolicy":     {prop: "ManagedPolicyName", account: true, max: 128, pattern: `^[\w+=,.@-]+$`},
+	"AWS::IAM::RolePolicy":        {prop: "PolicyName", within: "RoleName", account: true, max: 128, pattern: `^[\w+=,.@-]+$`},
 	"AWS::CloudWatch::Dashboard":  {prop: "DashboardName", account: true, max: 255, pattern: `^[A-Za-z0-9_-]+$`},
 	"AWS::Logs::LogGroup":         {prop: "LogGroupName", max: 512, pattern: `^[.\-_/#A-Za-z0-9]+$`},
 	"AWS::Logs::ResourcePolicy":   {prop: "PolicyName", max: 255, pattern: `^\S+$`},
