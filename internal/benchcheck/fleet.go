@@ -3,6 +3,7 @@ package benchcheck
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -36,7 +37,7 @@ const (
 // vCPU: 60 s × 768/1769 vCPU = 26.0 vCPU-seconds for 5 × 10,000 instances,
 // 5.2 s each. Round trips overlap the decoding (PagesInFlight), so CPU is
 // the bound.
-var MaxFleetCPUPer10k = FleetDeadline.Seconds() * FleetMemoryMB / 1769 / (FleetInstances / 10000)
+var MaxFleetCPUPer10k = math.Floor(FleetDeadline.Seconds()*FleetMemoryMB/1769/(FleetInstances/10000)*100) / 100 // to the hundredth, rounded down
 
 // fleetRuns measures the fleet report once per attempt and shares each run
 // between the memory and the CPU check: one 50,000-instance run serves both.
