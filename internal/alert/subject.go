@@ -84,24 +84,31 @@ func subject(r *dhmc.Report, outcome string) string {
 	return withOthers(clampSubject(s), others(r, lead))
 }
 
-// withOthers appends the other outcomes while the subject stays within
-// SNS's limit; what does not fit is named as such, never cut mid-word.
+// withOthers appends the other outcomes when they all fit SNS's limit;
+// else as many as fit and then says there is more, never cutting one
+// mid-word (a cut count would be untrue).
 func withOthers(s string, more []string) string {
 	const rest = "; more in the message"
-	for i, m := range more {
-		next := s + "; " + m
-		if len(next) > MaxSubject || (i < len(more)-1 && len(next)+len(rest) > MaxSubject && len(s)+len(rest) <= MaxSubject) {
-			if len(s)+len(rest) <= MaxSubject {
-				return s + rest
-			}
-			return s
+	join := func(parts []string) string {
+		out := s
+		for _, p := range parts {
+			out += "; " + p
 		}
-		s = next
+		return out
+	}
+	if all := join(more); len(all) <= MaxSubject {
+		return all
+	}
+	for k := len(more) - 1; k >= 0; k-- {
+		if c := join(more[:k]) + rest; len(c) <= MaxSubject {
+			return c
+		}
 	}
 	return s
 }
 
-// others words each outcome of r but lead, in order of urgency.
+// others counts each outcome of r but lead, in order of urgency: the
+// items (the role counts as one) with that outcome.
 func others(r *dhmc.Report, lead category) []string {
 	var out []string
 	for c := catBlocked; c <= catReported; c++ {
@@ -109,19 +116,23 @@ func others(r *dhmc.Report, lead category) []string {
 			continue
 		}
 		role, regions := places(r.Results, in(c))
+		n := len(regions)
+		if role {
+			n++
+		}
 		switch c {
 		case catBlocked:
-			out = append(out, "BLOCKED "+whereCount(role, regions))
+			out = append(out, fmt.Sprintf("%d BLOCKED", n))
 		case catRepaired:
-			out = append(out, "repaired "+whereCount(role, regions))
+			out = append(out, fmt.Sprintf("%d repaired", n))
 		case catDetected:
-			out = append(out, "not repaired "+whereCount(role, regions))
+			out = append(out, fmt.Sprintf("%d not repaired", n))
 		case catUnreachable:
 			out = append(out, fmt.Sprintf("%s %s", regionCount(len(regions)), unreachableWord(r)))
 		case catElsewhere:
-			out = append(out, "managed elsewhere "+whereCount(false, regions))
+			out = append(out, fmt.Sprintf("%d managed elsewhere", len(regions)))
 		case catReported:
-			out = append(out, "reported "+whereCount(role, regions))
+			out = append(out, fmt.Sprintf("%d reported", n))
 		}
 	}
 	return out
@@ -149,24 +160,6 @@ func reportedSubject(r *dhmc.Report, acct string) (string, category) {
 		return fmt.Sprintf("DHMC left alone: managed by %s %s of %s", manager, where(false, regions), acct), catElsewhere
 	}
 	return fmt.Sprintf("DHMC findings reported %s of %s", where(places(r.Results, in(catReported))), acct), catReported
-}
-
-// whereCount is where with counts only: "in 1 Region", "on the role and
-// in 2 Regions" (the lead of a subject names one Region; the rest count).
-func whereCount(role bool, regions []string) string {
-	rg := ""
-	if len(regions) > 0 {
-		rg = "in " + regionCount(len(regions))
-	}
-	switch {
-	case role && rg != "":
-		return "on the role and " + rg
-	case role:
-		return "on the role"
-	case rg != "":
-		return rg
-	}
-	return "in the account"
 }
 
 func regionCount(n int) string {
