@@ -183,64 +183,6 @@ func escalationLeft(x dhmc.Result) bool {
 	return x.Outcome != dhmc.OutcomeDone && dhmc.Escalates(x.Finding)
 }
 
-// subject is short enough for a phone's lock screen: what happened, where,
-// and which account.
-func subject(r *dhmc.Report, outcome string) string {
-	acct := subjectAccount(r.AccountID)
-	var s string
-	switch outcome {
-	case OutcomeFailed:
-		what := "repair"
-		if !slices.ContainsFunc(r.Results, func(x dhmc.Result) bool { return x.Outcome == dhmc.OutcomeFailed }) {
-			what = "check"
-			if r.RegionsUnlisted() != "" {
-				what = "Region listing"
-			}
-		}
-		s = fmt.Sprintf("DHMC %s FAILED %s of %s", what, where(failedPlaces(r)), acct)
-	case OutcomeRepaired:
-		s = fmt.Sprintf("DHMC drift repaired %s of %s", where(places(r.Results, nil)), acct)
-	case OutcomeDetected:
-		s = fmt.Sprintf("DHMC drift detected (not repaired) %s of %s", where(places(r.Results, nil)), acct)
-	case OutcomeBlocked:
-		s = fmt.Sprintf("DHMC repair BLOCKED %s of %s: a person must decide", where(places(r.Results, blocked)), acct)
-	case OutcomeReported:
-		s = reportedSubject(r, acct)
-	case OutcomeDenied:
-		target := "DHMC role in"
-		if r.Cause.SettingEvent() {
-			target = "DHMC setting in " + SubjectPart(r.Cause.Region, maxSubjectPart) + " of"
-		}
-		s = fmt.Sprintf("Denied attempt on %s %s", target, acct)
-	}
-	return clampSubject(s)
-}
-
-func blocked(x dhmc.Result) bool { return x.Outcome == dhmc.OutcomeBlocked }
-
-// reportedSubject words a message with nothing to repair by what it is.
-func reportedSubject(r *dhmc.Report, acct string) string {
-	kind := r.Results[0].Kind
-	same := !slices.ContainsFunc(r.Results, func(x dhmc.Result) bool { return x.Kind != kind })
-	switch {
-	case same && kind == dhmc.KindManagedElsewhere:
-		manager := r.Results[0].Manager
-		if slices.ContainsFunc(r.Results, func(x dhmc.Result) bool { return x.Manager != manager }) {
-			manager = "other managers"
-		}
-		// The subject must fit a phone: the manager's name without its
-		// explanation in brackets (the body has it whole).
-		manager, _, _ = strings.Cut(manager, " (")
-		manager = SubjectPart(manager, maxSubjectPart)
-		// The role a manager owns is part of its setup: the Regions say where.
-		_, regions := places(r.Results, nil)
-		return fmt.Sprintf("DHMC left alone: managed by %s %s of %s", manager, where(false, regions), acct)
-	case same && kind == dhmc.KindRegionUnreachable:
-		return fmt.Sprintf("DHMC cannot be checked %s of %s: access denied", where(places(r.Results, nil)), acct)
-	}
-	return fmt.Sprintf("DHMC findings reported %s of %s", where(places(r.Results, nil)), acct)
-}
-
 // places are the distinct Regions of results (in report order), with
 // role (an empty Region) first.
 func places(results []dhmc.Result, keep func(dhmc.Result) bool) (role bool, regions []string) {

@@ -95,9 +95,9 @@ func TestComposeSubjectAndAttributes(t *testing.T) {
 			"DHMC drift detected (not repaired) in eu-west-1 of 123456789012", SeverityMedium, OutcomeDetected},
 		{"a failed repair among repairs", report("enforce", settingResult("eu-west-1", dhmc.OutcomeFailed),
 			settingResult("eu-central-1", dhmc.OutcomeDone)),
-			"DHMC repair FAILED in eu-west-1 of 123456789012", SeverityHigh, OutcomeFailed},
+			"DHMC repair FAILED in eu-west-1 of 123456789012; 1 repaired", SeverityHigh, OutcomeFailed},
 		{"a Region that could not be read", failedRead, "DHMC check FAILED in eu-west-1 of 123456789012", SeverityHigh, OutcomeFailed},
-		{"the role could not be read", roleErr, "DHMC check FAILED on the role of 123456789012", SeverityHigh, OutcomeFailed},
+		{"the role could not be read", roleErr, "DHMC check FAILED on the role of 123456789012; 1 repaired", SeverityHigh, OutcomeFailed},
 		{"denied on the role", denied, "Denied attempt on DHMC role in 123456789012", SeverityLow, OutcomeDenied},
 		{"denied on a setting", deniedSetting, "Denied attempt on DHMC setting in eu-west-1 of 123456789012", SeverityLow, OutcomeDenied},
 	}
@@ -398,7 +398,8 @@ func TestComposeBlockedAndReportedFindings(t *testing.T) {
 		return dhmc.Result{Finding: dhmc.Finding{Kind: dhmc.KindManagedElsewhere, Region: region, Action: dhmc.ActionNone,
 			Manager: "Quick Setup", Adopt: "RoleName=AWS-QuickSetup-SSM-DefaultEC2MgmtRole-{region} RolePath=/"}, Outcome: dhmc.OutcomeReported}
 	}
-	unreachable := dhmc.Result{Finding: dhmc.Finding{Kind: dhmc.KindRegionUnreachable, Region: "ap-east-1", Action: dhmc.ActionNone}, Outcome: dhmc.OutcomeReported}
+	unreachable := dhmc.Result{Finding: dhmc.Finding{Kind: dhmc.KindRegionUnreachable, Region: "ap-east-1", Action: dhmc.ActionNone,
+		Observed: "reading service setting (ap-east-1): api error AccessDeniedException: explicit deny in a service control policy"}, Outcome: dhmc.OutcomeReported}
 	changed := dhmc.Result{Finding: dhmc.Finding{Kind: dhmc.KindAllowedPolicyChanged, Target: "arn:aws:iam::123456789012:policy/B", Action: dhmc.ActionNone,
 		Document: `{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`}, Outcome: dhmc.OutcomeReported}
 	tests := []struct {

@@ -56,9 +56,10 @@ func writeCause(b *strings.Builder, r *dhmc.Report) {
 		}
 	case "":
 	default:
-		fmt.Fprintf(b, "Trigger:  %s\n", joinNonEmpty(" ", c.Trigger, c.EventName))
-		if c.Actor != "" {
-			fmt.Fprintf(b, "By:       %s\n", c.Actor)
+		// A sweep has a trigger, not an actor: the schedule changed nothing.
+		fmt.Fprintf(b, "Trigger:  %s\n", joinNonEmpty(" ", c.Trigger, c.EventName, bracketed(c.Actor)))
+		if who := searchHint(r, plain); who != "" {
+			fmt.Fprintf(b, "Who:      %s\n", Text(who, MaxText))
 		}
 		if c.EventTime != "" {
 			fmt.Fprintf(b, "When:     %s\n", c.EventTime)
@@ -115,6 +116,10 @@ func writeFindings(b *strings.Builder, r *dhmc.Report) {
 			action += " " + x.Target
 		}
 		fmt.Fprintf(b, "   Action:     %s: %s\n", Text(action, MaxARN), outcome)
+		if x.Kind == dhmc.KindRegionUnreachable {
+			why := UnreachableReason(x.Observed)
+			fmt.Fprintf(b, "   Why:        %s: %s\n", why, unreachableAdvice(why))
+		}
 		if x.Blocked != "" {
 			fmt.Fprintf(b, "   Blocked:    %s\n", Text(x.Blocked, MaxText))
 		}
@@ -183,10 +188,13 @@ func changedBy(x dhmc.Result, c dhmc.Cause) string {
 	if x.Region == "" {
 		return "unknown (IAM does not record who changed a role: search CloudTrail for the role's name)"
 	}
-	if x.LastModifiedDate != "" {
-		return dhmc.UnknownActor + "; last modified " + x.LastModifiedDate
+	if !changed(x) {
+		return dhmc.UnknownActor
 	}
-	return dhmc.UnknownActor
+	if x.LastModifiedDate != "" {
+		return dhmc.UnknownActor + "; last modified " + x.LastModifiedDate + "; " + settingSearch(x.Region)
+	}
+	return dhmc.UnknownActor + "; " + settingSearch(x.Region)
 }
 
 func writeErrors(b *strings.Builder, r *dhmc.Report) {
@@ -282,6 +290,14 @@ func orNothing(s string) string {
 		return "(nothing)"
 	}
 	return s
+}
+
+// bracketed is "(s)", or nothing when s is empty.
+func bracketed(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "(" + s + ")"
 }
 
 func prefixed(prefix, s string) string {

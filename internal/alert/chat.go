@@ -172,6 +172,8 @@ func chatDescription(r *dhmc.Report, m Message) string {
 	fmt.Fprintf(&b, "*Trigger:* %s\n", triggerText(r.Cause))
 	if who := chatWho(r); who != "" {
 		fmt.Fprintf(&b, "*Who:* %s\n", Code(who, MaxActor))
+	} else if hint := searchHint(r, asCode); hint != "" {
+		fmt.Fprintf(&b, "*Who:* %s\n", hint)
 	}
 	role, regions := places(r.Results, nil)
 	if _, errRegions := failedPlaces(r); len(errRegions) > 0 {
@@ -205,7 +207,11 @@ func chatDescription(r *dhmc.Report, m Message) string {
 			if place == "" {
 				place = "role"
 			}
-			fmt.Fprintf(&b, "• %s %s: %s\n", Code(place, MaxShort), SubjectPart(string(x.Kind), MaxShort), outcomeText(x, r.Mode))
+			what := outcomeText(x, r.Mode)
+			if x.Kind == dhmc.KindRegionUnreachable {
+				what = UnreachableReason(x.Observed)
+			}
+			fmt.Fprintf(&b, "• %s %s: %s\n", Code(place, MaxShort), SubjectPart(string(x.Kind), MaxShort), what)
 		}
 	}
 	if len(r.Errors) > 0 {
@@ -257,13 +263,16 @@ func codes(items []string, max int) []string {
 	return out
 }
 
-// chatWho is the caller behind the run, or who SSM says changed a setting.
+// chatWho is the caller of the CloudTrail event behind the run, or who SSM
+// says changed a setting when it names a principal; never the schedule or
+// rule that started a sweep. "" when no one is known (searchHint says
+// where to look).
 func chatWho(r *dhmc.Report) string {
-	if r.Cause.Actor != "" {
-		return r.Cause.Actor
+	if a := eventActor(r.Cause); a != "" {
+		return a
 	}
 	for _, x := range r.Results {
-		if x.LastModifiedUser != "" {
+		if strings.HasPrefix(x.LastModifiedUser, "arn:") {
 			return dhmc.Who(x.LastModifiedUser)
 		}
 	}
@@ -302,6 +311,8 @@ func nextSteps(r *dhmc.Report, m Message) []string {
 	case OutcomeRepaired:
 		if who != "" {
 			steps = append(steps, fmt.Sprintf("Ask %s why DHMC was changed; if it was meant, change the guard's desired state instead.", Code(who, maxStepWho)))
+		} else {
+			steps = append(steps, "Find who changed DHMC in CloudTrail (the events are named above); if it was meant, change the guard's desired state instead.")
 		}
 		steps = append(steps, "Repairs again and again by the same actor mean two tools fight over DHMC (Quick Setup, Terraform).")
 	case OutcomeDetected:

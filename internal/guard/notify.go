@@ -62,7 +62,7 @@ func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report, 
 		if !d.Send() {
 			return nil
 		}
-		m, ok := alert.ComposeWith(r, notesOf(d, now))
+		m, ok := alert.ComposeWith(told(r, d), notesOf(d, now))
 		if !ok {
 			return nil
 		}
