@@ -134,3 +134,35 @@ func TestAnUnreadableRoleIsResolvedOnceReadable(t *testing.T) {
 	}
 	checkResolved(t, sb, emu, first, "role-unreadable")
 }
+
+// TestAResolutionNotPublishedIsReSentFromTheOutbox: SNS fails while the
+// sweep that verifies the role resolves it; the RESOLVED message waits in
+// the outbox (the problem closed with it, in one transaction) and the next
+// run re-sends it once, marked redelivered, with the same status, dedup
+// key and thread.
+func TestAResolutionNotPublishedIsReSentFromTheOutbox(t *testing.T) {
+	sb, emu := start(t)
+	removeDenied := emu.Inject(awsemu.Fault{Op: "iam:GetRole", Kind: awsemu.FaultAccessDenied})
+	if res, _ := invokeTimed(t, sb, readEvent(t, "scheduler.json")); res.ErrorType != "RepairError" {
+		t.Fatalf("%s %s, want RepairError", res.ErrorType, res.ErrorMessage)
+	}
+	first := oneMessage(t, emu)
+	removeDenied()
+	removeSNS := emu.Inject(awsemu.Fault{Op: "sns:Publish", Kind: awsemu.FaultServerError})
+	invokeTimed(t, sb, readEvent(t, "scheduler.json"))
+	removeSNS()
+	if n := len(emu.Messages()); n != 1 {
+		t.Fatalf("%d messages while SNS failed, want the first only", n)
+	}
+	if got := outboxAlerts(emu); len(got) != 1 {
+		t.Fatalf("outbox %q, want the RESOLVED message pending", got)
+	}
+	if res, _ := invokeTimed(t, sb, readEvent(t, "scheduler.json")); res.ErrorType != "" {
+		t.Fatal(res.ErrorMessage)
+	}
+	msgs := emu.Messages()
+	if len(msgs) != 2 || msgs[1].Attributes["redelivered"] != "true" {
+		t.Fatalf("messages %q, want the first and the re-sent RESOLVED", subjects(msgs))
+	}
+	checkResolved(t, sb, emu, first, "role-unreadable")
+}
