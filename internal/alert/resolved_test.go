@@ -44,6 +44,7 @@ func TestTheResolvedMessage(t *testing.T) {
 	if p := alerttest.StructureProblems(s); len(p) != 0 {
 		t.Errorf("structure: %v", p)
 	}
+	t.Logf("figure: RESOLVED as published:\nsubject: %s\nattributes: %v\nstructure: %s", m.Subject, m.Attributes, s)
 	if m.Chat == nil || m.Chat.Metadata.ThreadID != thread || !strings.HasPrefix(m.Chat.Content.Title, ":white_check_mark: RESOLVED") {
 		t.Errorf("card %+v", m.Chat)
 	}
