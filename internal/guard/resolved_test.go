@@ -70,6 +70,9 @@ func TestAnUnreachableRegionIsResolvedOnlyByARunThatReadsIt(t *testing.T) {
 	if !strings.Contains(r.For("https"), `"threadId":"dhmc-guard-`) || !strings.Contains(first.For("https"), r.Attributes["threadId"]) {
 		t.Errorf("RESOLVED thread %q is not the first message's:\n%s", r.Attributes["threadId"], first.For("https"))
 	}
+	if meta, _ := cardOf(t, r)["metadata"].(map[string]any); meta["threadId"] != r.Attributes["threadId"] {
+		t.Errorf("card thread %v, attribute %q", meta["threadId"], r.Attributes["threadId"])
+	}
 	c.now = c.now.Add(time.Hour)
 	if _, err := h.Handle(t.Context(), event(t, "schedule.json")); err != nil {
 		t.Fatal(err)
