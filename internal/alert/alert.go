@@ -282,7 +282,7 @@ func SendID(ctx context.Context, p Publisher, topicARN string, m Message) (strin
 	// Text again here hold a message that no renderer made (an outbox item
 	// re-sent) to the same rules, and leave a rendered one unchanged.
 	attrs := make(map[string]snstypes.MessageAttributeValue, len(m.Attributes))
-	for k, v := range m.Attributes {
+	for k, v := range withStatus(m.Attributes) { // status firing | resolved (resolved.go)
 		if v == "" { // SNS rejects empty attribute values
 			continue
 		}

@@ -324,7 +324,7 @@ func TestSendPublishesSubjectBodyAndStringAttributes(t *testing.T) {
 		}
 		got[k] = *v.StringValue
 	}
-	want := map[string]string{AttrSeverity: SeverityMedium, AttrOutcome: OutcomeRepaired, AttrAccount: acct}
+	want := map[string]string{AttrSeverity: SeverityMedium, AttrOutcome: OutcomeRepaired, AttrAccount: acct, AttrStatus: StatusFiring}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("attributes %v, want %v", got, want)
 	}

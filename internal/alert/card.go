@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"cmp"
 	"strings"
 )
 
@@ -42,7 +43,7 @@ func PlainCard(m Message, account string) *Chat {
 			Keywords:    clampList(nonEmpty("dhmc-guard", outcome, sev), MaxChatKeywords, MaxChatKeyword),
 		},
 		Metadata: &ChatMetadata{
-			ThreadID:          "dhmc-guard-" + strings.ReplaceAll(acct, " ", "-"),
+			ThreadID:          cmp.Or(m.Attributes[AttrThread], "dhmc-guard-"+strings.ReplaceAll(acct, " ", "-")),
 			Summary:           clampRunes(m.Subject, MaxChatTitle),
 			EventType:         "dhmc-guard-" + outcome,
 			AdditionalContext: ctx,

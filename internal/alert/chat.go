@@ -42,7 +42,7 @@ type ChatContent struct {
 // ChatMetadata lets Amazon Q thread and summarise notifications.
 type ChatMetadata struct {
 	// ThreadID groups notifications into one thread (when the channel's
-	// preferences allow threads): one thread per account here.
+	// preferences allow threads): one thread per problem here (ThreadID).
 	ThreadID          string            `json:"threadId,omitempty"`
 	Summary           string            `json:"summary,omitempty"`
 	EventType         string            `json:"eventType,omitempty"`
@@ -125,7 +125,6 @@ var severityIcon = map[string]string{
 // the ledger) reaches the markdown through Code, and the plain fields
 // through Text or SubjectPart (escape.go).
 func chat(r *dhmc.Report, m Message) *Chat {
-	acct := orUnknown(r.AccountID)
 	title := clampRunes(strings.TrimSpace(severityIcon[m.Severity]+" "+m.Subject), MaxChatTitle)
 	c := &Chat{
 		Version: ChatVersion,
@@ -140,7 +139,7 @@ func chat(r *dhmc.Report, m Message) *Chat {
 			Keywords: clampList(keywords(r, m), MaxChatKeywords, MaxChatKeyword),
 		},
 		Metadata: &ChatMetadata{
-			ThreadID:  "dhmc-guard-" + strings.ReplaceAll(SubjectPart(acct, maxSubjectPart), " ", "-"),
+			ThreadID:  threadOf(r), // per problem: its resolution comes to the same thread
 			Summary:   m.Subject,
 			EventType: "dhmc-guard-" + m.Outcome,
 			AdditionalContext: map[string]string{

@@ -221,7 +221,8 @@ func TestChatCardTellsAccountRegionsKindsWhoAndOutcome(t *testing.T) {
 		t.Errorf("next steps = %v", steps)
 	}
 	meta := card["metadata"].(map[string]any)
-	if meta["threadId"] != "dhmc-guard-123456789012" || meta["summary"] != m.Subject {
+	// One thread per problem: the failed repair's, where its resolution will come.
+	if meta["threadId"] != "dhmc-guard-123456789012-eu-west-1-setting-disabled" || meta["summary"] != m.Subject {
 		t.Errorf("metadata = %v", meta)
 	}
 	if card["id"] != "e3a9c1d2-0007" {

@@ -36,7 +36,7 @@ type Central interface {
 // flapping; the alert is recorded in the outbox before it is published and
 // marked delivered after. A redelivered event alerts nobody twice. Without
 // the ledger, or when it is unavailable, the alert is sent (fail open).
-func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report, ahead *readingAhead) error {
+func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report, ahead *readingAhead, open []ledger.Problem) error {
 	if h.Ledger == nil {
 		m, ok := alert.Compose(r)
 		if !ok {
@@ -57,8 +57,10 @@ func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report, 
 		Policy:  h.Policy,
 	}
 	var msg alert.Message
+	var decided ledger.Decisions
 	lctx, cancel := h.ledgerContext(ctx)
 	out, err := h.decide(lctx, in, ahead, func(d ledger.Decisions) *ledger.Alert {
+		decided = d
 		if !d.Send() {
 			return nil
 		}
@@ -88,7 +90,11 @@ func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report, 
 	if out.Recorded {
 		rec = out.Alert
 	}
-	return h.deliver(ctx, log, r, msg, rec)
+	err = h.deliver(ctx, log, r, msg, rec)
+	if msg.Chat != nil && msg.Chat.Metadata != nil {
+		h.openProblems(ctx, log, decided, rec, msg.Chat.Metadata.ThreadID, open) // resolved.go
+	}
+	return err
 }
 
 // notesOf turns the window decisions into what the message says.

@@ -42,7 +42,7 @@ func (h *Handler) denied(ctx context.Context, log *slog.Logger, req trigger.Requ
 	runCtx, cancel := h.runContext(ctx)
 	defer cancel()
 	h.flushOutbox(runCtx, ctx, log)
-	if err := h.notify(ctx, log, r, nil); err != nil {
+	if err := h.notify(ctx, log, r, nil, nil); err != nil {
 		return nil, err
 	}
 	h.record(ctx, log, r)
@@ -81,8 +81,9 @@ func (h *Handler) reconcile(ctx context.Context, log *slog.Logger, req trigger.R
 	h.logReport(ctx, log, report)
 
 	recorded := h.startRecord(ctx, log, report)
-	alertErr := h.notify(ctx, log, report, ahead)
+	alertErr := h.notify(ctx, log, report, ahead, flush.box.Open)
 	recorded()
+	h.resolve(ctx, log, report, flush.box.Open, len(req.Regions) == 0)
 	h.toCentral(ctx, log, report)
 	h.toSecurityHub(ctx, log, report)
 	if why := report.RegionsUnlisted(); why != "" {

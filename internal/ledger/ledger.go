@@ -19,6 +19,7 @@
 //	GROUP#<group>           GROUP                       an alert group's window state
 //	FLAP#<item>#<kind>      FLAP                        an item's repairs in the last 24 h
 //	REGIONS                 LAST                        the last good list of enabled Regions
+//	OUTBOX                  O#<item>#<kind>             an open problem, until resolved (open.go)
 //
 // Everything a run must learn before it starts (undelivered alerts, due
 // digests, back-offs) lives in the one OUTBOX partition, so a compliant

@@ -101,6 +101,9 @@ type Outbox struct {
 	Alerts   []Alert
 	Digests  []Digest
 	Backoffs []Backoff
+	// Open are the problems told as needing a person and not yet resolved
+	// (open.go).
+	Open []Problem
 	// More is set when the outbox did not fit one page: the rest comes
 	// with the next run.
 	More bool

@@ -89,6 +89,8 @@ func (o *Outbox) addEntry(m map[string]types.AttributeValue) error {
 			return fmt.Errorf("not a back-off the guard wrote (key or until)")
 		}
 		o.Backoffs = append(o.Backoffs, Backoff{Item: it.Item, Kind: it.Kind, Until: it.Until})
+	case strings.HasPrefix(sk, outboxOpen):
+		return o.addOpen(sk, m)
 	}
 	// Other sort keys in the partition belong to other parts of the guard.
 	return nil
