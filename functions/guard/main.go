@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/account"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -139,7 +138,9 @@ func build(getenv func(string) string, log *slog.Logger) (*guard.Handler, error)
 	if cc := cfg.Central; cc.Enabled() {
 		pub := central.Publisher{Config: cc}
 		if cc.BusARN != "" {
-			pub.Bus = eventbridge.NewFromConfig(sdk.For("EventBridge"), func(o *eventbridge.Options) { o.Region = cc.BusRegion() })
+			bc := sdk.For("EventBridge")
+			bc.Region = cc.BusRegion()
+			pub.Bus = central.NewBus(bc)
 		}
 		if cc.TopicARN != "" {
 			pub.Topic = sns.NewFromConfig(sdk.For("SNS"), func(o *sns.Options) { o.Region = cc.TopicRegion() })

@@ -1,49 +1,34 @@
 package securityhub
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"reflect"
-	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
-	"github.com/aws/smithy-go"
+
+	"github.com/dhmc-guard/dhmc-guard/internal/awscall"
 )
 
 // Client calls the two Security Hub operations the guard needs with the
-// SDK's own input and output types, SigV4-signed with the SDK's signer and
-// credentials. It exists for the release binary's size only: the SDK's
-// securityhub client links the serializers of every ASFF resource detail
-// (about 1.5 MB of the arm64 binary, over its 12 MiB goal), for two calls
-// that take a handful of fields. What the SDK client would validate before
-// sending is held by tests against both the SDK client and this one.
+// SDK's own input and output types, through awscall. It exists for the
+// release binary's size only: the SDK's securityhub client links the
+// serializers of every ASFF resource detail (about 1.5 MB of the arm64
+// binary, over its 12 MiB goal), for two calls that take a handful of
+// fields. What the SDK client would validate before sending is held by
+// tests against both the SDK client and this one.
 type Client struct {
-	cfg      aws.Config
-	endpoint string
-	signer   *v4.Signer
+	svc *awscall.Service
 }
 
 // NewClient builds the client from an SDK configuration: its Region,
 // credentials, HTTP client and BaseEndpoint (the emulator's, in tests).
 func NewClient(cfg aws.Config) *Client {
-	ep := aws.ToString(cfg.BaseEndpoint)
-	if ep == "" {
-		ep = "https://securityhub." + cfg.Region + ".amazonaws.com"
-		if strings.HasPrefix(cfg.Region, "cn-") {
-			ep += ".cn"
-		}
-	}
-	return &Client{cfg: cfg, endpoint: strings.TrimSuffix(ep, "/"), signer: v4.NewSigner()}
+	return &Client{svc: awscall.New(cfg, "SecurityHub", "securityhub", "securityhub")}
 }
 
 // BatchImportFindings is POST /findings/import.
@@ -60,80 +45,12 @@ func (c *Client) BatchUpdateFindings(ctx context.Context, in *securityhub.BatchU
 	return out, err
 }
 
-// attempts bounds tries of a call answered 5xx or throttled.
-const attempts = 3
-
 func (c *Client) call(ctx context.Context, op, method, path string, body any, out any) error {
 	payload, err := json.Marshal(body)
 	if err != nil {
 		return fmt.Errorf("securityhub %s: encoding: %w", op, err)
 	}
-	var last error
-	for try := range attempts {
-		if try > 0 {
-			select {
-			case <-ctx.Done():
-				return last
-			case <-time.After(time.Duration(try*200) * time.Millisecond):
-			}
-		}
-		status, code, msg, data, err := c.send(ctx, method, path, payload)
-		switch {
-		case err != nil:
-			last = fmt.Errorf("securityhub %s: %w", op, err)
-			continue
-		case status == http.StatusOK:
-			if err := json.Unmarshal(data, out); err != nil {
-				return fmt.Errorf("securityhub %s: decoding the answer: %w", op, err)
-			}
-			return nil
-		}
-		last = fmt.Errorf("operation error SecurityHub: %s, https response error StatusCode: %d: %w", op, status, apiError(code, msg))
-		if status < 500 && status != http.StatusTooManyRequests {
-			return last
-		}
-	}
-	return last
-}
-
-func (c *Client) send(ctx context.Context, method, path string, payload []byte) (int, string, string, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, method, c.endpoint+path, bytes.NewReader(payload))
-	if err != nil {
-		return 0, "", "", nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	creds, err := c.cfg.Credentials.Retrieve(ctx)
-	if err != nil {
-		return 0, "", "", nil, fmt.Errorf("credentials: %w", err)
-	}
-	sum := sha256.Sum256(payload)
-	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "securityhub", c.cfg.Region, time.Now()); err != nil {
-		return 0, "", "", nil, fmt.Errorf("signing: %w", err)
-	}
-	var hc aws.HTTPClient = http.DefaultClient
-	if c.cfg.HTTPClient != nil {
-		hc = c.cfg.HTTPClient
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return 0, "", "", nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return 0, "", "", nil, err
-	}
-	if resp.StatusCode == http.StatusOK {
-		return resp.StatusCode, "", "", data, nil
-	}
-	var e struct{ Code, Message, Type string }
-	_ = json.Unmarshal(data, &e)
-	code := resp.Header.Get("X-Amzn-ErrorType")
-	if code == "" {
-		code = e.Code
-	}
-	code, _, _ = strings.Cut(code, ":")
-	return resp.StatusCode, code, e.Message, data, nil
+	return c.svc.Call(ctx, awscall.Request{Op: op, Method: method, Path: path, ContentType: "application/json", Body: payload}, out, apiError)
 }
 
 // apiError is the SDK's typed error where the guard tells errors apart.
@@ -141,7 +58,7 @@ func apiError(code, msg string) error {
 	if code == "InvalidAccessException" {
 		return &types.InvalidAccessException{Message: aws.String(msg), Code: aws.String(code)}
 	}
-	return &smithy.GenericAPIError{Code: code, Message: msg}
+	return nil // awscall's smithy.GenericAPIError
 }
 
 // wire turns an SDK value into its JSON form: the SDK's member names are
