@@ -107,7 +107,12 @@ func writeFindings(b *strings.Builder, r *dhmc.Report) {
 		fmt.Fprintf(b, "%d. %s: %s [%s]\n", i+1, Text(place, MaxARN), Text(string(x.Kind), MaxShort), outcome)
 		fmt.Fprintf(b, "   Was:        %s\n", Text(orNothing(x.Observed), MaxLong))
 		fmt.Fprintf(b, "   Should be:  %s\n", Text(orNothing(x.Desired), MaxLong))
-		fmt.Fprintf(b, "   Changed by: %s\n", Text(changedBy(x, cause), MaxText))
+		// An unreachable Region or another manager's item was changed by
+		// nobody the guard can name: no "Changed by" line, rather than an
+		// "unknown" that suggests a change to look for.
+		if who := changedBy(x, cause); who != dhmc.UnknownActor || changed(x) {
+			fmt.Fprintf(b, "   Changed by: %s\n", Text(who, MaxText))
+		}
 		if x.Manager != "" {
 			fmt.Fprintf(b, "   Managed by: %s\n", Text(x.Manager, MaxText))
 		}
