@@ -44,7 +44,9 @@ func (i *intending) wait() (*ledger.Intent, error) {
 // repairing is the run's Scope.Repairing: it starts recording the expected
 // report's alert and stores the record in *slot. nil when the ledger
 // records no intents.
-func (h *Handler) repairing(ctx context.Context, log *slog.Logger, ahead *readingAhead, slot **intending) func(*dhmc.Report) {
+// The run's own outbox read (flush) is over before the record is written:
+// this run never re-sends its own intent.
+func (h *Handler) repairing(ctx context.Context, ahead *readingAhead, flush *flushing, slot **intending) func(*dhmc.Report) {
 	il, ok := h.Ledger.(intentLedger)
 	if !ok || h.Ledger == nil {
 		return nil
@@ -61,6 +63,7 @@ func (h *Handler) repairing(ctx context.Context, log *slog.Logger, ahead *readin
 		now := h.now()
 		go func() {
 			defer close(i.done)
+			<-flush.read // joined by planning already (HoldBack): no wait
 			lctx, cancel := h.ledgerContext(ctx)
 			defer cancel()
 			// An error is logged once, by notifyIntended.

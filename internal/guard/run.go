@@ -68,7 +68,7 @@ func (h *Handler) reconcile(ctx context.Context, log *slog.Logger, req trigger.R
 		Cause:     req.Cause,
 		HoldBack:  flush.holdBack(h.now()),
 		Memory:    h.regionsMemory(ctx, log),
-		Repairing: h.repairing(ctx, log, ahead, &intent),
+		Repairing: h.repairing(ctx, ahead, flush, &intent),
 	})
 	flush.wait()
 	if err != nil {
