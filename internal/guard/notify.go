@@ -36,7 +36,9 @@ type Central interface {
 // flapping; the alert is recorded in the outbox before it is published and
 // marked delivered after. A redelivered event alerts nobody twice. Without
 // the ledger, or when it is unavailable, the alert is sent (fail open).
-func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report, ahead *readingAhead, open []ledger.Problem) error {
+// An alert recorded as the repair started (intent, intent.go) is confirmed
+// or replaced with the run's real outcome before it is published.
+func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report, ahead *readingAhead, open []ledger.Problem, intent *intending) error {
 	if h.Ledger == nil {
 		m, ok := alert.Compose(r)
 		if !ok {
@@ -45,32 +47,19 @@ func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report, 
 		m.Attributes = ledger.WithAlertID(m.Attributes, ledger.AlertID(r.Cause.EventID, m.Subject, m.Body, h.now()))
 		return h.deliver(ctx, log, r, m, nil)
 	}
+	if it, ierr := intent.wait(); it != nil || (ierr != nil && !errors.Is(ierr, ledger.ErrDuplicate)) {
+		return h.notifyIntended(ctx, log, r, intent.exp, it, ierr, open)
+	}
+	// No intent recorded (none started, nothing to record, or refused as a
+	// duplicate: nothing written): the windows are decided now.
 	if !alert.Worth(r) {
 		return nil
 	}
 	now := h.now()
-	signals := ledger.SignalsOf(r, alert.ResultSeverity, now)
-	in := ledger.RunInput{
-		Signals: signals,
-		Claim:   ledger.ClaimOf(r.Cause.EventID, signals),
-		Now:     now,
-		Policy:  h.Policy,
-	}
-	var msg alert.Message
-	var decided ledger.Decisions
+	in := h.runInput(r, now)
+	c := h.composer(r, now)
 	lctx, cancel := h.ledgerContext(ctx)
-	out, err := h.decide(lctx, in, ahead, func(d ledger.Decisions) *ledger.Alert {
-		decided = d
-		if !d.Send() {
-			return nil
-		}
-		m, ok := alert.ComposeWith(told(r, d), notesOf(d, now))
-		if !ok {
-			return nil
-		}
-		msg = m
-		return &ledger.Alert{Subject: m.Subject, Body: m.Body, Attributes: m.Attributes, Severity: m.Severity, DedupKey: in.Claim}
-	})
+	out, err := h.decide(lctx, in, ahead, c.compose)
 	cancel()
 	switch {
 	case errors.Is(err, ledger.ErrDuplicate):
@@ -79,20 +68,62 @@ func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report, 
 	case err != nil:
 		log.WarnContext(ctx, "ledger unavailable: alerting without the windows", "error", err)
 	}
+	return h.tell(ctx, log, r, c, out, open)
+}
+
+// runInput is r's part in the alert windows at now.
+func (h *Handler) runInput(r *dhmc.Report, now time.Time) ledger.RunInput {
+	signals := ledger.SignalsOf(r, alert.ResultSeverity, now)
+	return ledger.RunInput{
+		Signals: signals,
+		Claim:   ledger.ClaimOf(r.Cause.EventID, signals),
+		Now:     now,
+		Policy:  h.Policy,
+	}
+}
+
+// composing composes a run's alert for the windows' decisions and keeps
+// the message and the decisions it was composed for.
+type composing struct {
+	msg     alert.Message
+	decided ledger.Decisions
+	compose ledger.Compose
+}
+
+func (h *Handler) composer(r *dhmc.Report, now time.Time) *composing {
+	c := &composing{}
+	c.compose = func(d ledger.Decisions) *ledger.Alert {
+		c.decided = d
+		if !d.Send() {
+			return nil
+		}
+		m, ok := alert.ComposeWith(told(r, d), notesOf(d, now))
+		if !ok {
+			return nil
+		}
+		c.msg = m
+		return &ledger.Alert{Subject: m.Subject, Body: m.Body, Attributes: m.Attributes, Severity: m.Severity}
+	}
+	return c
+}
+
+// tell publishes the alert the windows decided (out), if any.
+func (h *Handler) tell(ctx context.Context, log *slog.Logger, r *dhmc.Report, c *composing, out ledger.Outcome, open []ledger.Problem) error {
 	if out.Alert == nil {
 		log.InfoContext(ctx, "alert suppressed: repeats within the window are counted for a digest")
 		h.alertMetric(ctx, log, false, "")
 		return nil
 	}
 	// The recorded alert's ID goes on the message: re-deliveries carry it too.
+	msg := c.msg
 	msg.Attributes = ledger.WithAlertID(msg.Attributes, out.Alert.ID)
 	var rec *ledger.Alert
 	if out.Recorded {
 		rec = out.Alert
 	}
-	err = h.deliver(ctx, log, r, msg, rec)
+	err := h.deliver(ctx, log, r, msg, rec)
 	if msg.Chat != nil && msg.Chat.Metadata != nil {
-		h.openProblems(ctx, log, decided, rec, msg.Chat.Metadata.ThreadID, open) // resolved.go
+		h.openProblems(ctx, log, c.decided, rec, msg.Chat.Metadata.ThreadID, open) // resolved.go
 	}
 	return err
 }
@@ -194,6 +225,9 @@ func (h *Handler) resend(runCtx, ctx context.Context, log *slog.Logger, box ledg
 	// reserve this run's own alert needs.
 	for _, a := range box.Alerts {
 		m := alert.Message{Subject: a.Subject, Body: a.Body, Severity: a.Severity, Attributes: redelivered(a)}
+		if a.Expected {
+			m = unconfirmed(a, m.Attributes) // unconfirmed.go
+		}
 		m.Chat = alert.PlainCard(m, h.AccountID) // the outbox keeps the text, not the card: chat drops plain text
 		pctx, cancel := h.publishContext(runCtx)
 		id, err := alert.SendID(pctx, h.Publisher, h.TopicARN, m)

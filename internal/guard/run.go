@@ -42,7 +42,7 @@ func (h *Handler) denied(ctx context.Context, log *slog.Logger, req trigger.Requ
 	runCtx, cancel := h.runContext(ctx)
 	defer cancel()
 	h.flushOutbox(runCtx, ctx, log)
-	if err := h.notify(ctx, log, r, nil, nil); err != nil {
+	if err := h.notify(ctx, log, r, nil, nil, nil); err != nil {
 		return nil, err
 	}
 	h.record(ctx, log, r)
@@ -59,16 +59,22 @@ func (h *Handler) reconcile(ctx context.Context, log *slog.Logger, req trigger.R
 	flush := h.startFlush(runCtx, ctx, log)
 	ahead := h.startReadAhead(runCtx, ctx, log, req.Cause)
 	defer ahead.get()
+	// The alert is recorded as the repair starts, beside it (intent.go).
+	var intent *intending
 	report, err := h.Runner.Run(runCtx, reconcile.Scope{
-		Regions:  req.Regions,
-		Policies: req.Policies,
-		Mode:     mode,
-		Cause:    req.Cause,
-		HoldBack: flush.holdBack(h.now()),
-		Memory:   h.regionsMemory(ctx, log),
+		Regions:   req.Regions,
+		Policies:  req.Policies,
+		Mode:      mode,
+		Cause:     req.Cause,
+		HoldBack:  flush.holdBack(h.now()),
+		Memory:    h.regionsMemory(ctx, log),
+		Repairing: h.repairing(ctx, ahead, flush, &intent),
 	})
 	flush.wait()
 	if err != nil {
+		if intent != nil {
+			h.abandon(ctx, log, intent)
+		}
 		return nil, fmt.Errorf("reconciling (%s): %w", req.Cause.Trigger, err)
 	}
 	if report.AccountID == "" {
@@ -81,7 +87,7 @@ func (h *Handler) reconcile(ctx context.Context, log *slog.Logger, req trigger.R
 	h.logReport(ctx, log, report)
 
 	recorded := h.startRecord(ctx, log, report)
-	alertErr := h.notify(ctx, log, report, ahead, flush.box.Open)
+	alertErr := h.notify(ctx, log, report, ahead, flush.box.Open, intent)
 	recorded()
 	h.resolve(ctx, log, report, flush.box.Open, len(req.Regions) == 0)
 	h.toCentral(ctx, log, report)

@@ -90,28 +90,8 @@ func (s *Store) decide(ctx context.Context, in RunInput, ahead *Ahead, compose C
 	if len(in.Signals) == 0 {
 		return Outcome{}, nil
 	}
-	build := func(d Decisions) *Alert {
-		a := compose(d)
-		if a == nil {
-			return nil
-		}
-		// The event's ID is the alert's dedup key; without one the groups
-		// sent make the alert's identity.
-		if a.DedupKey == "" {
-			a.DedupKey = in.Claim
-		}
-		if len(a.Groups) == 0 {
-			for _, g := range d.Sending() {
-				a.Groups = append(a.Groups, string(g.Group))
-			}
-		}
-		a.fill(in.Now)
-		return a
-	}
-	failOpen := func(err error) (Outcome, error) {
-		d := Decide(in.Signals, States{}, in.Now, in.Policy)
-		return Outcome{Decisions: d, Alert: build(d)}, err
-	}
+	build := func(d Decisions) *Alert { return buildAlert(in, d, compose) }
+	failOpen := func(err error) (Outcome, error) { return FailOpen(in, compose), err }
 	for attempt := 0; attempt < s.opt.Attempts; attempt++ {
 		st, err := s.statesFor(ctx, in.Signals, ahead, attempt)
 		if err != nil {
@@ -132,6 +112,26 @@ func (s *Store) decide(ctx context.Context, in RunInput, ahead *Ahead, compose C
 		}
 	}
 	return failOpen(s.track("storing alert groups", fmt.Errorf("lost the race %d times", s.opt.Attempts)))
+}
+
+// buildAlert composes the alert for d and gives it its identity.
+func buildAlert(in RunInput, d Decisions, compose Compose) *Alert {
+	a := compose(d)
+	if a == nil {
+		return nil
+	}
+	// The event's ID is the alert's dedup key; without one the groups
+	// sent make the alert's identity.
+	if a.DedupKey == "" {
+		a.DedupKey = in.Claim
+	}
+	if len(a.Groups) == 0 {
+		for _, g := range d.Sending() {
+			a.Groups = append(a.Groups, string(g.Group))
+		}
+	}
+	a.fill(in.Now)
+	return a
 }
 
 var errLostRace = errors.New("lost an optimistic concurrency race")
@@ -205,6 +205,34 @@ func (s *Store) groupOp(g GroupState, now time.Time) (types.TransactWriteItem, e
 	return putOp(s.table, groupItem{key: key{prefixGroup + string(g.Key), skGroup}, GroupState: g, ExpiresAt: s.expires(now)}, &cond)
 }
 
+// digestOp writes a group's pending digest.
+func (s *Store) digestOp(dig Digest, now time.Time) (types.TransactWriteItem, error) {
+	return putOp(s.table, digestItem{
+		key: key{pkOutbox, outboxDigest + string(dig.Group)}, Group: dig.Group, Item: dig.Item, Kind: dig.Kind, Actor: dig.Actor,
+		What: dig.What, Count: dig.Count, Since: dig.Since, Seen: dig.Seen, Due: dig.Due, Severity: dig.Severity, ExpiresAt: s.expires(now),
+	}, nil)
+}
+
+// newBackoff reports whether f starts a back-off its previous state prev had not.
+func newBackoff(f, prev FlapState, now time.Time) bool {
+	return f.BackoffUntil.After(now) && !f.BackoffUntil.Equal(prev.BackoffUntil)
+}
+
+// backoffOp writes f's back-off entry in the outbox.
+func (s *Store) backoffOp(f FlapState) (types.TransactWriteItem, error) {
+	return putOp(s.table, backoffItem{
+		key: key{pkOutbox, outboxBack + string(f.Key)}, Item: f.Item, Kind: f.Kind,
+		Until: f.BackoffUntil, ExpiresAt: f.BackoffUntil.Unix(),
+	}, nil)
+}
+
+// claimItem is an event's claim: a redelivery of the event finds it.
+type claimItem struct {
+	key
+	At        time.Time `dynamodbav:"at"`
+	ExpiresAt int64     `dynamodbav:"expiresAt"`
+}
+
 // opKind says what a transaction item was, to read cancellation reasons.
 type opKind int
 
@@ -232,11 +260,7 @@ func (s *Store) commit(ctx context.Context, in RunInput, st States, d Decisions,
 	now := in.Now
 	if in.Claim != "" {
 		notExists := expression.AttributeNotExists(expression.Name(attrPK))
-		claim := struct {
-			key
-			At        time.Time `dynamodbav:"at"`
-			ExpiresAt int64     `dynamodbav:"expiresAt"`
-		}{key{prefixDedup + in.Claim, skDedup}, now.UTC(), now.Add(s.opt.DedupRetention).Unix()}
+		claim := claimItem{key{prefixDedup + in.Claim, skDedup}, now.UTC(), now.Add(s.opt.DedupRetention).Unix()}
 		op, err := putOp(s.table, claim, &notExists)
 		if err := add(opClaim, op, err); err != nil {
 			return err
@@ -259,11 +283,7 @@ func (s *Store) commit(ctx context.Context, in RunInput, st States, d Decisions,
 		dk := key{pkOutbox, outboxDigest + string(g.Key)}
 		switch {
 		case !dec.Send && dec.Digest != nil:
-			dig := dec.Digest
-			op, err := putOp(s.table, digestItem{
-				key: dk, Group: dig.Group, Item: dig.Item, Kind: dig.Kind, Actor: dig.Actor, What: dig.What, Count: dig.Count,
-				Since: dig.Since, Seen: dig.Seen, Due: dig.Due, Severity: dig.Severity, ExpiresAt: s.expires(now),
-			}, nil)
+			op, err := s.digestOp(*dec.Digest, now)
 			if err := add(opOther, op, err); err != nil {
 				return err
 			}
@@ -283,11 +303,8 @@ func (s *Store) commit(ctx context.Context, in RunInput, st States, d Decisions,
 		if err := add(opState, op, err); err != nil {
 			return err
 		}
-		if f.BackoffUntil.After(now) && !f.BackoffUntil.Equal(prev.BackoffUntil) {
-			op, err := putOp(s.table, backoffItem{
-				key: key{pkOutbox, outboxBack + string(f.Key)}, Item: f.Item, Kind: f.Kind,
-				Until: f.BackoffUntil, ExpiresAt: f.BackoffUntil.Unix(),
-			}, nil)
+		if newBackoff(f, prev, now) {
+			op, err := s.backoffOp(f)
 			if err := add(opOther, op, err); err != nil {
 				return err
 			}

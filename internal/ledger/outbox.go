@@ -36,6 +36,10 @@ type Alert struct {
 	// Attempts counts failed publishes.
 	Attempts  int    `dynamodbav:"attempts" json:"attempts"`
 	LastError string `dynamodbav:"lastError,omitempty" json:"lastError,omitempty"`
+	// Expected is set on an entry written as its run's repair started,
+	// composed for the outcome expected (intent.go): until the run confirms
+	// the outcome, a re-delivery must say it was not confirmed.
+	Expected bool `dynamodbav:"expected,omitempty" json:"expected,omitempty"`
 }
 
 func (a *Alert) fill(now time.Time) {
@@ -231,7 +235,9 @@ func (s *Store) Delivered(ctx context.Context, a Alert, messageID string, now ti
 }
 
 // Failed counts a failed publish on the outbox entry (it stays for the next
-// run). An entry already delivered is left alone.
+// run). An entry already delivered is left alone. An alert whose outcome
+// was confirmed (a.Expected false) loses the entry's Expected flag: its
+// re-delivery is then the confirmed message.
 func (s *Store) Failed(ctx context.Context, a Alert, cause error) error {
 	k, err := marshalKey(a.outboxKey())
 	if err != nil {
@@ -241,8 +247,12 @@ func (s *Store) Failed(ctx context.Context, a Alert, cause error) error {
 	if cause != nil {
 		msg = cause.Error()
 	}
+	upd := expression.Add(expression.Name("attempts"), expression.Value(1)).Set(expression.Name("lastError"), expression.Value(msg))
+	if !a.Expected {
+		upd = upd.Remove(expression.Name("expected"))
+	}
 	e, err := expression.NewBuilder().
-		WithUpdate(expression.Add(expression.Name("attempts"), expression.Value(1)).Set(expression.Name("lastError"), expression.Value(msg))).
+		WithUpdate(upd).
 		WithCondition(expression.AttributeExists(expression.Name(attrPK))).Build()
 	if err != nil {
 		return fmt.Errorf("building the failure update: %w", err)

@@ -141,6 +141,12 @@ type Scope struct {
 	// Memory, if set, keeps the last good list of enabled Regions for when
 	// listing them fails (ManagedRegions=all only).
 	Memory RegionsMemory
+	// Repairing, if set, is called once in enforce mode as the repair
+	// starts (after planning, before the first write, only when an action
+	// is to be attempted) with the report as it will read if every attempted
+	// action succeeds at its first call (Expected). It must not block: the
+	// caller records what it would tell beside the repair.
+	Repairing func(expected *dhmc.Report)
 }
 
 // Run reads the state in scope, plans, repairs in enforce mode and reports.
@@ -205,7 +211,13 @@ func (r *Reconciler) Run(ctx context.Context, s Scope) (*dhmc.Report, error) {
 	}
 
 	if mode == dhmc.ModeEnforce {
-		rep.Results = rn.apply(ctx, holdBack(findings, s.HoldBack), obs)
+		findings = holdBack(findings, s.HoldBack)
+		if s.Repairing != nil {
+			if exp := rn.expected(rep, findings, errs, obs, start); exp != nil {
+				s.Repairing(exp)
+			}
+		}
+		rep.Results = rn.apply(ctx, findings, obs)
 	} else {
 		rep.Results = make([]dhmc.Result, len(findings))
 		for i, f := range findings {
@@ -213,6 +225,14 @@ func (r *Reconciler) Run(ctx context.Context, s Scope) (*dhmc.Report, error) {
 		}
 	}
 
+	finish(rep, errs, obs)
+	rep.Calls, rep.Reads, rep.Writes = rn.calls.snapshot()
+	rep.DurationMs = r.opts.Now().Sub(start).Milliseconds()
+	return rep, nil
+}
+
+// finish completes a report with the run's errors and what was read.
+func finish(rep *dhmc.Report, errs []dhmc.RegionError, obs dhmc.Observed) {
 	slices.SortFunc(errs, func(a, b dhmc.RegionError) int { return cmp.Compare(a.Region, b.Region) })
 	rep.Errors = errs
 	rep.RoleChecked = len(obs.Roles) > 0
@@ -222,9 +242,6 @@ func (r *Reconciler) Run(ctx context.Context, s Scope) (*dhmc.Report, error) {
 	if rep.Regions == nil {
 		rep.Regions = []string{}
 	}
-	rep.Calls, rep.Reads, rep.Writes = rn.calls.snapshot()
-	rep.DurationMs = r.opts.Now().Sub(start).Milliseconds()
-	return rep, nil
 }
 
 // holdBack blocks the findings the scope says not to repair, with why.
