@@ -100,7 +100,8 @@ func TestAFailedRepairReplacesTheAlertRecordedAsItStarted(t *testing.T) {
 func TestAnUnconfirmedAlertIsRedeliveredSayingSo(t *testing.T) {
 	h, emu := newLedgerHandler(t, ledger.Policy{})
 	store := h.Ledger.(*ledger.Store)
-	now := time.Now()
+	// Recorded by a run that must have ended: longer ago than any run lasts.
+	now := time.Now().Add(-guard.MaxInFlight - time.Minute)
 	sig := ledger.Signal{Item: ledger.ItemRole, Kind: "managed-policy-missing", Actor: "user bob", Severity: ledger.SeverityMedium, Repaired: true, At: now, Outcome: "done"}
 	it, err := store.DecideIntent(t.Context(), ledger.RunInput{Signals: []ledger.Signal{sig}, Now: now}, nil, func(d ledger.Decisions) *ledger.Alert {
 		return &ledger.Alert{Subject: "DHMC repaired: policy re-attached to AmazonSSMRoleForInstancesQuickSetup", Body: "Repaired: the managed policy was re-attached.\n",
@@ -139,5 +140,33 @@ func TestAnUnconfirmedAlertIsRedeliveredSayingSo(t *testing.T) {
 	}
 	if box := ledgerItems(t, emu, "OUTBOX"); len(box) != 0 {
 		t.Errorf("outbox holds %d entries after the re-delivery, want none", len(box))
+	}
+}
+
+// TestAnAlertStillInFlightIsNotRedelivered: a run that reads the outbox
+// while another is still repairing (a storm's events run at once) leaves
+// that run's record alone: no UNCONFIRMED message beside the real one.
+func TestAnAlertStillInFlightIsNotRedelivered(t *testing.T) {
+	h, emu := newLedgerHandler(t, ledger.Policy{})
+	store := h.Ledger.(*ledger.Store)
+	now := time.Now().Add(-time.Minute)
+	sig := ledger.Signal{Item: ledger.ItemRole, Kind: "managed-policy-missing", Actor: "user bob", Severity: ledger.SeverityMedium, Repaired: true, At: now, Outcome: "done"}
+	it, err := store.DecideIntent(t.Context(), ledger.RunInput{Signals: []ledger.Signal{sig}, Now: now}, nil, func(d ledger.Decisions) *ledger.Alert {
+		return &ledger.Alert{Subject: "DHMC repaired: policy re-attached", Body: "Repaired.\n", Severity: ledger.SeverityMedium,
+			Attributes: map[string]string{"outcome": "repaired", "severity": "medium"}}
+	})
+	if err != nil || it == nil || !it.Outcome.Recorded {
+		t.Fatalf("recording the intent: %v %v", it, err)
+	}
+	if _, err := h.Handle(t.Context(), event(t, "schedule.json")); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range emu.Messages() {
+		if m.Attributes["redelivered"] == "true" || strings.HasPrefix(m.Subject, "UNCONFIRMED") {
+			t.Errorf("a record still in flight was re-sent: %q", m.Subject)
+		}
+	}
+	if box := ledgerItems(t, emu, "OUTBOX"); len(box) == 0 {
+		t.Error("the record in flight left the outbox")
 	}
 }

@@ -214,6 +214,10 @@ func (h *Handler) readOutbox(runCtx, ctx context.Context, log *slog.Logger) ledg
 	return box
 }
 
+// MaxInFlight is the longest a run can hold an alert it recorded as its
+// repair started before confirming it: Lambda's longest timeout (900 s).
+const MaxInFlight = 15 * time.Minute
+
 // resend re-sends box's undelivered alerts and due digests.
 func (h *Handler) resend(runCtx, ctx context.Context, log *slog.Logger, box ledger.Outbox) {
 	if h.Ledger == nil {
@@ -224,6 +228,12 @@ func (h *Handler) resend(runCtx, ctx context.Context, log *slog.Logger, box ledg
 	// Re-sending is the run's work: it takes the run's time, not the
 	// reserve this run's own alert needs.
 	for _, a := range box.Alerts {
+		if a.Expected && now.Sub(a.CreatedAt) < MaxInFlight {
+			// Recorded as a repair started, perhaps by a run still
+			// repairing beside this one (a storm's events run at once):
+			// re-sent as UNCONFIRMED only once that run must have ended.
+			continue
+		}
 		m := alert.Message{Subject: a.Subject, Body: a.Body, Severity: a.Severity, Attributes: redelivered(a)}
 		if a.Expected {
 			m = unconfirmed(a, m.Attributes) // unconfirmed.go
