@@ -234,7 +234,11 @@ func writeRun(b *strings.Builder, r *dhmc.Report) {
 	if r.RoleChecked {
 		role = "yes"
 	}
-	fmt.Fprintf(b, "Run: started %s, %d ms, %d reads, %d writes; role checked: %s; Regions checked (%d): %s\n\n",
+	// The duration is how far into the run the message was composed: an
+	// event's alert is recorded as its repair starts (ledger intent), so
+	// it cannot say how long the whole run took; the log and the run
+	// record do.
+	fmt.Fprintf(b, "Run: started %s, message composed %d ms in, %d reads, %d writes; role checked: %s; Regions checked (%d): %s\n\n",
 		Text(orDash(r.StartedAt), MaxShort), r.DurationMs, r.Reads, r.Writes, role, len(r.Regions), Text(orDash(strings.Join(r.Regions, ", ")), MaxLong))
 }
 

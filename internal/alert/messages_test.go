@@ -69,7 +69,7 @@ func TestEveryMessageKind(t *testing.T) {
 		{name: "alert: a change seen in CloudTrail, repaired", ownCard: true,
 			msg:     compose(withCause(report("enforce", roleResult(dhmc.OutcomeDone)), ctCause()), Notes{}),
 			subject: "DHMC drift repaired on the role of 123456789012", severity: SeverityMedium,
-			body:   []string{"Who:      user alice", "Changed by: user alice at 2026-03-10T09:14:03Z"},
+			body:   []string{"Who:      user alice", "Changed by: user alice at 2026-03-10T09:14:03Z", "message composed 840 ms in"},
 			inCard: []string{"*Who:* `user alice`", "Ask `user alice` why DHMC was changed"}},
 		{name: "sweep: the schedule is the trigger, never the actor", ownCard: true,
 			msg:     compose(withCause(report("enforce", systemSetting("eu-west-1", dhmc.OutcomeDone)), sweepCause()), Notes{}),
