@@ -2,7 +2,6 @@ package guard
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 
 	"github.com/dhmc-guard/dhmc-guard/internal/alert"
@@ -102,12 +101,8 @@ func (h *Handler) notifyIntended(ctx context.Context, log *slog.Logger, r *dhmc.
 	lctx, cancel := h.ledgerContext(ctx)
 	out, err := il.Confirm(lctx, it, in, c.compose)
 	cancel()
-	switch {
-	case errors.Is(err, ledger.ErrDuplicate):
-		log.InfoContext(ctx, "event already alerted: a redelivery, nothing sent", "eventId", r.Cause.EventID)
+	if redelivered := decided(ctx, log, r, err); redelivered {
 		return nil
-	case err != nil:
-		log.WarnContext(ctx, "ledger unavailable: alerting without the windows", "error", err)
 	}
 	if len(in.Signals) == 0 {
 		return nil

@@ -61,14 +61,25 @@ func (h *Handler) notify(ctx context.Context, log *slog.Logger, r *dhmc.Report, 
 	lctx, cancel := h.ledgerContext(ctx)
 	out, err := h.decide(lctx, in, ahead, c.compose)
 	cancel()
+	if redelivered := decided(ctx, log, r, err); redelivered {
+		return nil
+	}
+	return h.tell(ctx, log, r, c, out, open)
+}
+
+// decided logs what the window decision's error means; redelivered is
+// true when the event was already alerted (a Lambda retry): nothing to send.
+// Any other error means the ledger is unavailable and the alert goes out
+// without the windows (ledger.FailOpen).
+func decided(ctx context.Context, log *slog.Logger, r *dhmc.Report, err error) (redelivered bool) {
 	switch {
 	case errors.Is(err, ledger.ErrDuplicate):
 		log.InfoContext(ctx, "event already alerted: a redelivery, nothing sent", "eventId", r.Cause.EventID)
-		return nil
+		return true
 	case err != nil:
 		log.WarnContext(ctx, "ledger unavailable: alerting without the windows", "error", err)
 	}
-	return h.tell(ctx, log, r, c, out, open)
+	return false
 }
 
 // runInput is r's part in the alert windows at now.
