@@ -3,6 +3,7 @@ package awsemu
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +16,10 @@ type Call struct {
 	Status                                      int    // HTTP status
 	ErrorCode                                   string // "" on success
 	Write                                       bool   // the operation changes state
+	// Attempt is the SDK's attempt number of the request (its
+	// amz-sdk-request header, "attempt=N; max=M"), 0 when not sent: a
+	// retry is a second request for one call the code made.
+	Attempt int
 }
 
 // Calls returns the call log, oldest first.
@@ -55,6 +60,7 @@ func (s *Server) TimedCalls() []TimedCall {
 // logCall records an answered call.
 func (s *Server) logCall(req *request, c Call) {
 	end := time.Now()
+	c.Attempt = attemptOf(req.r.Header.Get("amz-sdk-request"))
 	s.mu.Lock()
 	s.calls = append(s.calls, c)
 	s.spans = append(s.spans, span{req.start, end})
@@ -274,4 +280,16 @@ func faultError(req *request, kind FaultKind) *apiError {
 		return apiErr(400, "Throttling", "Rate exceeded")
 	}
 	return apiErr(500, "InternalFailure", "unknown fault kind")
+}
+
+// attemptOf reads the attempt number from an amz-sdk-request header.
+func attemptOf(h string) int {
+	for _, part := range strings.Split(h, ";") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "attempt="); ok {
+			if n, err := strconv.Atoi(v); err == nil {
+				return n
+			}
+		}
+	}
+	return 0
 }

@@ -48,6 +48,7 @@ type CallRecord struct {
 	Status    int    `json:"status"`
 	ErrorCode string `json:"errorCode,omitempty"`
 	Write     bool   `json:"write"`
+	Attempt   int    `json:"attempt,omitempty"`
 }
 
 // serveControl answers a request under ControlPrefix and reports whether it
