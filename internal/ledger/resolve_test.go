@@ -1,15 +1,11 @@
 package ledger_test
 
 import (
-	"errors"
 	"slices"
 	"testing"
-	"time"
 
-	"github.com/dhmc-guard/dhmc-guard/internal/awsemu"
 	"github.com/dhmc-guard/dhmc-guard/internal/dhmc"
 	"github.com/dhmc-guard/dhmc-guard/internal/ledger"
-	"github.com/dhmc-guard/dhmc-guard/internal/ledger/ledgertest"
 )
 
 func TestNeedsPerson(t *testing.T) {
@@ -78,56 +74,5 @@ func TestResolvedOnlyWhatARunVerified(t *testing.T) {
 				t.Errorf("resolved %v, want %v", got, tc.want)
 			}
 		})
-	}
-}
-
-// TestOpenProblemsComeBackWithTheOutboxAndCloseOnce: the open problems are
-// read by the outbox Query itself; Resolve records the resolution in the
-// outbox and closes the problem in one transaction, and a second Resolve
-// of the same problem is refused.
-func TestOpenProblemsComeBackWithTheOutboxAndCloseOnce(t *testing.T) {
-	emu := awsemu.StartTest(t)
-	s, _ := ledgertest.NewTable(t, emuClient(emu), ledger.Options{})
-	ctx := t.Context()
-	at := ledgertest.Base
-	p := ledger.Problem{Item: "iam", Kind: "role-unreadable", AlertID: "abc123", Thread: "dhmc-guard-1-iam-role-unreadable", Since: at, Severity: "high"}
-	if err := s.OpenProblems(ctx, []ledger.Problem{p}, at); err != nil {
-		t.Fatal(err)
-	}
-	emu.ResetCalls()
-	box, err := s.Undelivered(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := len(emu.Calls()); n != 1 {
-		t.Errorf("%d calls to read the outbox and the open problems, want 1", n)
-	}
-	if len(box.Open) != 1 || box.Open[0] != p || box.Skipped != 0 {
-		t.Fatalf("open %+v (skipped %d), want %+v", box.Open, box.Skipped, p)
-	}
-	a := &ledger.Alert{Subject: "RESOLVED", Body: "body", Severity: "high"}
-	if err := s.Resolve(ctx, p, a, at.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	if a.ID == "" || a.ID == p.AlertID || a.Attributes["alertId"] != a.ID {
-		t.Errorf("resolution ID %q (attributes %v): want its own, not the problem's %q", a.ID, a.Attributes, p.AlertID)
-	}
-	box, err = s.Undelivered(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(box.Open) != 0 || len(box.Alerts) != 1 || box.Alerts[0].ID != a.ID || box.Skipped != 0 {
-		t.Fatalf("after Resolve: open %v, alerts %v, skipped %d; want the resolution pending and nothing open", box.Open, box.Alerts, box.Skipped)
-	}
-	// Opened again by a racing run and resolved again: refused, closed.
-	if err := s.OpenProblems(ctx, []ledger.Problem{p}, at); err != nil {
-		t.Fatal(err)
-	}
-	again := &ledger.Alert{Subject: "RESOLVED", Body: "body", Severity: "high"}
-	if err := s.Resolve(ctx, p, again, at.Add(2*time.Hour)); !errors.Is(err, ledger.ErrDuplicate) {
-		t.Errorf("second Resolve: %v, want ErrDuplicate", err)
-	}
-	if box, _ = s.Undelivered(ctx); len(box.Open) != 0 || len(box.Alerts) != 1 {
-		t.Errorf("after the refused Resolve: open %v, alerts %d", box.Open, len(box.Alerts))
 	}
 }

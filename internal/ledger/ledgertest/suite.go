@@ -173,6 +173,10 @@ func Run(t *testing.T, newClient func(t *testing.T) *dynamodb.Client) {
 		{"RepeatsAreCountedAndDigested", repeatsAreCountedAndDigested},
 		{"FlappingEscalatesOnceAndBacksOff", flappingEscalatesOnceAndBacksOff},
 		{"DeniedAttemptsAggregatePerActor", deniedAttemptsAggregatePerActor},
+		{"IntentConfirmedWritesNothingMore", intentConfirmedWritesNothingMore},
+		{"IntentWithAnotherOutcomeIsReplaced", intentWithAnotherOutcomeIsReplaced},
+		{"IntentUndoneRestoresTheStatesRead", intentUndoneRestoresTheStatesRead},
+		{"OpenProblemsCloseOnce", openProblemsCloseOnce},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newClient(t)) })
