@@ -220,8 +220,8 @@ func TestCallLogRecordsEveryRequest(t *testing.T) {
 	_, _ = iam.NewFromConfig(c).GetRole(t.Context(), iamGet("missing"))
 	got := s.Calls()
 	want := []awsemu.Call{
-		{Service: "ssm", Operation: "UpdateServiceSetting", Region: "eu-west-1", Account: "111111111111", Caller: "arn:aws:iam::111111111111:user/a", Status: 200, Write: true},
-		{Service: "iam", Operation: "GetRole", Region: "", Account: "111111111111", Caller: "arn:aws:iam::111111111111:user/a", Status: 404, ErrorCode: "NoSuchEntity"},
+		{Service: "ssm", Operation: "UpdateServiceSetting", Region: "eu-west-1", Account: "111111111111", Caller: "arn:aws:iam::111111111111:user/a", Status: 200, Write: true, Attempt: 1},
+		{Service: "iam", Operation: "GetRole", Region: "", Account: "111111111111", Caller: "arn:aws:iam::111111111111:user/a", Status: 404, ErrorCode: "NoSuchEntity", Attempt: 1},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("calls = %+v, want %+v", got, want)
