@@ -15,13 +15,6 @@ import (
 // what the first wrote, which DynamoDB refuses for two operations on one
 // item; moto and the emulator must both take them.
 
-// Count returns the calls of op so far.
-func (c *Counter) Count(op string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.calls[op]
-}
-
 func driftInput(at time.Time) ledger.RunInput {
 	return ledger.RunInput{Signals: ledger.SignalsOf(DriftReport(at, ""), nil, at), Now: at}
 }
