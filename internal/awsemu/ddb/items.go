@@ -1,4 +1,4 @@
-package awsemu
+package ddb
 
 import (
 	"strings"
@@ -17,53 +17,53 @@ func keyString(v *av) string {
 }
 
 // checkKey validates a Key parameter against the table's key schema.
-func (t *ddbTable) checkKey(key item) *ddbFail {
+func (t *table) checkKey(key item) *Fail {
 	if len(key) != len(t.keyNames()) {
-		return ddbValidation("The provided key element does not match the schema")
+		return invalid("The provided key element does not match the schema")
 	}
 	for _, k := range t.keyNames() {
 		v, ok := key[k]
 		if !ok || v.t != t.types[k] {
-			return ddbValidation("The provided key element does not match the schema")
+			return invalid("The provided key element does not match the schema")
 		}
 		if (v.t == "S" || v.t == "B") && v.s == "" {
-			return ddbValidation("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: %s", k)
+			return invalid("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: %s", k)
 		}
 	}
 	return t.checkKeySize(key)
 }
 
-func (t *ddbTable) checkKeySize(it item) *ddbFail {
+func (t *table) checkKeySize(it item) *Fail {
 	if len(it[t.hash].s) > 2048 {
-		return ddbValidation("One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes")
+		return invalid("One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes")
 	}
 	if t.rng != "" && len(it[t.rng].s) > 1024 {
-		return ddbValidation("One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes")
+		return invalid("One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes")
 	}
 	return nil
 }
 
 // checkItem validates a whole item for PutItem.
-func (t *ddbTable) checkItem(it item) *ddbFail {
+func (t *table) checkItem(it item) *Fail {
 	for _, k := range t.keyNames() {
 		v, ok := it[k]
 		if !ok {
-			return ddbValidation("One or more parameter values were invalid: Missing the key %s in the item", k)
+			return invalid("One or more parameter values were invalid: Missing the key %s in the item", k)
 		}
 		if v.t != t.types[k] {
-			return ddbValidation("One or more parameter values were invalid: Type mismatch for key %s expected: %s actual: %s", k, t.types[k], v.t)
+			return invalid("One or more parameter values were invalid: Type mismatch for key %s expected: %s actual: %s", k, t.types[k], v.t)
 		}
 		if (v.t == "S" || v.t == "B") && v.s == "" {
-			return ddbValidation("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: %s", k)
+			return invalid("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: %s", k)
 		}
 	}
 	if itemSize(it) > maxItemSize {
-		return ddbValidation("Item size has exceeded the maximum allowed size")
+		return invalid("Item size has exceeded the maximum allowed size")
 	}
 	return t.checkKeySize(it)
 }
 
-func (t *ddbTable) keyOf(it item) item {
+func (t *table) keyOf(it item) item {
 	k := item{t.hash: it[t.hash].clone()}
 	if t.rng != "" {
 		k[t.rng] = it[t.rng].clone()
@@ -71,7 +71,7 @@ func (t *ddbTable) keyOf(it item) item {
 	return k
 }
 
-func (t *ddbTable) get(key item) item {
+func (t *table) get(key item) item {
 	part := t.items[keyString(key[t.hash])]
 	if part == nil {
 		return nil
@@ -79,7 +79,7 @@ func (t *ddbTable) get(key item) item {
 	return part[keyString(key[t.rng])]
 }
 
-func (t *ddbTable) put(it item) {
+func (t *table) put(it item) {
 	pk := keyString(it[t.hash])
 	part := t.items[pk]
 	if part == nil {
@@ -89,7 +89,7 @@ func (t *ddbTable) put(it item) {
 	part[keyString(it[t.rng])] = it
 }
 
-func (t *ddbTable) remove(key item) {
+func (t *table) remove(key item) {
 	pk := keyString(key[t.hash])
 	part := t.items[pk]
 	delete(part, keyString(key[t.rng]))
@@ -106,58 +106,58 @@ type exprInput struct {
 }
 
 // env checks the placeholder maps and returns the environment to parse with.
-func (in *exprInput) env() (*exprEnv, *ddbFail) {
+func (in *exprInput) env() (*exprEnv, *Fail) {
 	if in.ExpressionAttributeNames != nil && len(in.ExpressionAttributeNames) == 0 {
-		return nil, ddbValidation("ExpressionAttributeNames must not be empty")
+		return nil, invalid("ExpressionAttributeNames must not be empty")
 	}
 	if in.ExpressionAttributeValues != nil && len(in.ExpressionAttributeValues) == 0 {
-		return nil, ddbValidation("ExpressionAttributeValues must not be empty")
+		return nil, invalid("ExpressionAttributeValues must not be empty")
 	}
 	for k := range in.ExpressionAttributeNames {
 		if len(k) < 2 || k[0] != '#' || strings.IndexFunc(k[1:], func(r rune) bool { return r > 127 || !isWordByte(byte(r)) }) >= 0 {
-			return nil, ddbValidation("ExpressionAttributeNames contains invalid key: Syntax error; key: %q", k)
+			return nil, invalid("ExpressionAttributeNames contains invalid key: Syntax error; key: %q", k)
 		}
 	}
 	for k := range in.ExpressionAttributeValues {
 		if len(k) < 2 || k[0] != ':' || strings.IndexFunc(k[1:], func(r rune) bool { return r > 127 || !isWordByte(byte(r)) }) >= 0 {
-			return nil, ddbValidation("ExpressionAttributeValues contains invalid key: Syntax error; key: %q", k)
+			return nil, invalid("ExpressionAttributeValues contains invalid key: Syntax error; key: %q", k)
 		}
 	}
 	return newExprEnv(in.ExpressionAttributeNames, in.ExpressionAttributeValues), nil
 }
 
 // condition parses the optional ConditionExpression.
-func (in *exprInput) condition(env *exprEnv) (*condNode, *ddbFail) {
+func (in *exprInput) condition(env *exprEnv) (*condNode, *Fail) {
 	if in.ConditionExpression == nil {
 		return nil, nil
 	}
 	c, err := parseCondition(*in.ConditionExpression, "ConditionExpression", env)
 	if err != nil {
-		return nil, ddbErrOf(err)
+		return nil, failOf(err)
 	}
 	return c, nil
 }
 
-func conditionFailed(old item, returnOld string) *ddbFail {
-	f := &ddbFail{status: 400, code: "ConditionalCheckFailedException", msg: "The conditional request failed"}
+func conditionFailed(old item, returnOld string) *Fail {
+	f := &Fail{status: 400, code: "ConditionalCheckFailedException", msg: "The conditional request failed"}
 	if returnOld == "ALL_OLD" && old != nil {
 		f.extra = map[string]any{"Item": old}
 	}
 	return f
 }
 
-func checkReturnOnFailure(v string) *ddbFail {
+func checkReturnOnFailure(v string) *Fail {
 	if v != "" && v != "NONE" && v != "ALL_OLD" {
-		return ddbValidation("1 validation error detected: Value '%s' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]", v)
+		return invalid("1 validation error detected: Value '%s' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]", v)
 	}
 	return nil
 }
 
 // writeCondition checks what PutItem and DeleteItem share (ReturnValues is
 // NONE or ALL_OLD) and compiles their condition, nil for none.
-func (in *exprInput) writeCondition(returnValues, returnOnFail string) (*condNode, *ddbFail) {
+func (in *exprInput) writeCondition(returnValues, returnOnFail string) (*condNode, *Fail) {
 	if returnValues != "" && returnValues != "NONE" && returnValues != "ALL_OLD" {
-		return nil, ddbValidation("ReturnValues can only be ALL_OLD or NONE")
+		return nil, invalid("ReturnValues can only be ALL_OLD or NONE")
 	}
 	if f := checkReturnOnFailure(returnOnFail); f != nil {
 		return nil, f
@@ -171,7 +171,7 @@ func (in *exprInput) writeCondition(returnValues, returnOnFail string) (*condNod
 		return nil, f
 	}
 	if e := env.unused(); e != nil {
-		return nil, ddbErrOf(e)
+		return nil, failOf(e)
 	}
 	return cond, nil
 }
@@ -192,19 +192,19 @@ type putInput struct {
 	ReturnOnFail string `json:"ReturnValuesOnConditionCheckFailure"`
 }
 
-func (s *Server) ddbPutItem(req *request) (any, *ddbFail) {
+func (db *Service) putItem(call *Call) (any, *Fail) {
 	var in putInput
-	if f := decodeDDB(req, &in); f != nil {
+	if f := decode(call, &in); f != nil {
 		return nil, f
 	}
 	cond, f := in.writeCondition(in.ReturnValues, in.ReturnOnFail)
 	if f != nil {
 		return nil, f
 	}
-	forced := s.raceIf(req, cond != nil)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, f := s.table(req, in.TableName)
+	forced := call.lostRace(cond != nil)
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	t, f := db.table(call, in.TableName)
 	if f != nil {
 		return nil, f
 	}
@@ -227,23 +227,23 @@ type getInput struct {
 	ExpressionAttributeNames map[string]string `json:"ExpressionAttributeNames"`
 }
 
-func projectionOf(expr *string, names map[string]string, env *exprEnv) ([]docPath, *ddbFail) {
+func projectionOf(expr *string, names map[string]string, env *exprEnv) ([]docPath, *Fail) {
 	if expr == nil {
 		if names != nil {
-			return nil, ddbValidation("ExpressionAttributeNames can only be specified when using expressions")
+			return nil, invalid("ExpressionAttributeNames can only be specified when using expressions")
 		}
 		return nil, nil
 	}
 	paths, err := parseProjection(*expr, env)
 	if err != nil {
-		return nil, ddbErrOf(err)
+		return nil, failOf(err)
 	}
 	return paths, nil
 }
 
-func (s *Server) ddbGetItem(req *request) (any, *ddbFail) {
+func (db *Service) getItem(call *Call) (any, *Fail) {
 	var in getInput
-	if f := decodeDDB(req, &in); f != nil {
+	if f := decode(call, &in); f != nil {
 		return nil, f
 	}
 	ei := exprInput{ExpressionAttributeNames: in.ExpressionAttributeNames}
@@ -256,11 +256,11 @@ func (s *Server) ddbGetItem(req *request) (any, *ddbFail) {
 		return nil, f
 	}
 	if e := env.unused(); e != nil {
-		return nil, ddbErrOf(e)
+		return nil, failOf(e)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, f := s.table(req, in.TableName)
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	t, f := db.table(call, in.TableName)
 	if f != nil {
 		return nil, f
 	}
@@ -284,7 +284,7 @@ type updateInput struct {
 }
 
 // parsed parses an update's expressions and checks their placeholders.
-func (in *updateInput) parsed() (*condNode, []updateAction, *ddbFail) {
+func (in *updateInput) parsed() (*condNode, []updateAction, *Fail) {
 	env, f := in.env()
 	if f != nil {
 		return nil, nil, f
@@ -293,7 +293,7 @@ func (in *updateInput) parsed() (*condNode, []updateAction, *ddbFail) {
 	if in.UpdateExpression != nil {
 		a, err := parseUpdate(*in.UpdateExpression, env)
 		if err != nil {
-			return nil, nil, ddbErrOf(err)
+			return nil, nil, failOf(err)
 		}
 		actions = a
 	}
@@ -302,20 +302,20 @@ func (in *updateInput) parsed() (*condNode, []updateAction, *ddbFail) {
 		return nil, nil, f
 	}
 	if e := env.unused(); e != nil {
-		return nil, nil, ddbErrOf(e)
+		return nil, nil, failOf(e)
 	}
 	return cond, actions, nil
 }
 
-func (s *Server) ddbUpdateItem(req *request) (any, *ddbFail) {
+func (db *Service) updateItem(call *Call) (any, *Fail) {
 	var in updateInput
-	if f := decodeDDB(req, &in); f != nil {
+	if f := decode(call, &in); f != nil {
 		return nil, f
 	}
 	switch in.ReturnValues {
 	case "", "NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW":
 	default:
-		return nil, ddbValidation("1 validation error detected: Value '%s' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]", in.ReturnValues)
+		return nil, invalid("1 validation error detected: Value '%s' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]", in.ReturnValues)
 	}
 	if f := checkReturnOnFailure(in.ReturnOnFail); f != nil {
 		return nil, f
@@ -324,10 +324,10 @@ func (s *Server) ddbUpdateItem(req *request) (any, *ddbFail) {
 	if f != nil {
 		return nil, f
 	}
-	forced := s.raceIf(req, cond != nil)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, f := s.table(req, in.TableName)
+	forced := call.lostRace(cond != nil)
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	t, f := db.table(call, in.TableName)
 	if f != nil {
 		return nil, f
 	}
@@ -344,10 +344,10 @@ func (s *Server) ddbUpdateItem(req *request) (any, *ddbFail) {
 	}
 	next, err := applyUpdate(base, actions, t.keyNames())
 	if err != nil {
-		return nil, ddbErrOf(err)
+		return nil, failOf(err)
 	}
 	if itemSize(next) > maxItemSize {
-		return nil, ddbValidation("Item size to update has exceeded the maximum allowed size")
+		return nil, invalid("Item size to update has exceeded the maximum allowed size")
 	}
 	t.put(next)
 	return updateReturn(in.ReturnValues, old, next, actions), nil
@@ -392,19 +392,19 @@ type deleteInput struct {
 	ReturnOnFail string `json:"ReturnValuesOnConditionCheckFailure"`
 }
 
-func (s *Server) ddbDeleteItem(req *request) (any, *ddbFail) {
+func (db *Service) deleteItem(call *Call) (any, *Fail) {
 	var in deleteInput
-	if f := decodeDDB(req, &in); f != nil {
+	if f := decode(call, &in); f != nil {
 		return nil, f
 	}
 	cond, f := in.writeCondition(in.ReturnValues, in.ReturnOnFail)
 	if f != nil {
 		return nil, f
 	}
-	forced := s.raceIf(req, cond != nil)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, f := s.table(req, in.TableName)
+	forced := call.lostRace(cond != nil)
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	t, f := db.table(call, in.TableName)
 	if f != nil {
 		return nil, f
 	}

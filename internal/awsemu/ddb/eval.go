@@ -1,4 +1,4 @@
-package awsemu
+package ddb
 
 import (
 	"errors"
@@ -162,7 +162,7 @@ var (
 
 // setValueOf evaluates the right-hand side of a SET action against the item
 // as it was before the update.
-func setValueOf(o *operand, item map[string]*av) (*av, *ddbError) {
+func setValueOf(o *operand, item map[string]*av) (*av, *codedError) {
 	switch o.kind {
 	case opdValue:
 		return o.value, nil
@@ -214,8 +214,8 @@ func setValueOf(o *operand, item map[string]*av) (*av, *ddbError) {
 	return nil, errBadDataType
 }
 
-func asDDB(err error) *ddbError {
-	var e *ddbError
+func asDDB(err error) *codedError {
+	var e *codedError
 	if errors.As(err, &e) {
 		return e
 	}
@@ -225,7 +225,7 @@ func asDDB(err error) *ddbError {
 // applyUpdate returns a new item: old (nil for a new item, holding only the
 // key) with the actions applied. Every right-hand side is evaluated against
 // the old item first, as DynamoDB does.
-func applyUpdate(old map[string]*av, actions []updateAction, keyNames []string) (map[string]*av, *ddbError) {
+func applyUpdate(old map[string]*av, actions []updateAction, keyNames []string) (map[string]*av, *codedError) {
 	for _, a := range actions {
 		if len(a.path) == 1 && slices.Contains(keyNames, a.path[0].name) {
 			return nil, validationErr("One or more parameter values were invalid: Cannot update attribute %s. This attribute is part of the key", a.path[0].name)
@@ -256,7 +256,7 @@ func applyUpdate(old map[string]*av, actions []updateAction, keyNames []string) 
 	})
 	for _, i := range order {
 		a := actions[i]
-		var err *ddbError
+		var err *codedError
 		switch a.verb {
 		case "SET":
 			err = setPath(item, a.path, values[i])
@@ -297,7 +297,7 @@ func parentOf(item map[string]*av, path docPath) (*av, bool) {
 	return p, true
 }
 
-func setPath(item map[string]*av, path docPath, v *av) *ddbError {
+func setPath(item map[string]*av, path docPath, v *av) *codedError {
 	p, ok := parentOf(item, path)
 	if !ok {
 		return errBadUpdatePath
@@ -330,7 +330,7 @@ func removePath(item map[string]*av, path docPath) {
 	}
 }
 
-func addPath(item map[string]*av, path docPath, v *av) *ddbError {
+func addPath(item map[string]*av, path docPath, v *av) *codedError {
 	cur := lookup(item, path)
 	if cur == nil {
 		return setPath(item, path, v.clone())
@@ -355,7 +355,7 @@ func addPath(item map[string]*av, path docPath, v *av) *ddbError {
 	return nil
 }
 
-func deleteFromSet(item map[string]*av, path docPath, v *av) *ddbError {
+func deleteFromSet(item map[string]*av, path docPath, v *av) *codedError {
 	cur := lookup(item, path)
 	if cur == nil {
 		return nil

@@ -1,4 +1,4 @@
-package awsemu
+package ddb
 
 import (
 	"bytes"
@@ -23,21 +23,21 @@ type av struct {
 	set []string // SS, NS, BS
 }
 
-// ddbError is a DynamoDB error found while decoding or evaluating; the
+// codedError is a DynamoDB error found while decoding or evaluating; the
 // handlers turn it into an *apiError.
-type ddbError struct{ code, msg string }
+type codedError struct{ code, msg string }
 
-func (e *ddbError) Error() string { return e.code + ": " + e.msg }
+func (e *codedError) Error() string { return e.code + ": " + e.msg }
 
-func validationErr(format string, args ...any) *ddbError {
-	return &ddbError{code: "ValidationException", msg: fmt.Sprintf(format, args...)}
+func validationErr(format string, args ...any) *codedError {
+	return &codedError{code: "ValidationException", msg: fmt.Sprintf(format, args...)}
 }
 
 // UnmarshalJSON decodes the wire form {"S":"x"}, refusing what DynamoDB refuses.
 func (v *av) UnmarshalJSON(raw []byte) error {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return &ddbError{code: "SerializationException", msg: "Start of structure or map found where not expected"}
+		return &codedError{code: "SerializationException", msg: "Start of structure or map found where not expected"}
 	}
 	switch len(m) {
 	case 0:
@@ -53,7 +53,7 @@ func (v *av) UnmarshalJSON(raw []byte) error {
 }
 
 func (v *av) decode(t string, body json.RawMessage) error {
-	serial := &ddbError{code: "SerializationException", msg: "Unexpected value type in payload"}
+	serial := &codedError{code: "SerializationException", msg: "Unexpected value type in payload"}
 	v.t = t
 	switch t {
 	case "S":
@@ -101,7 +101,7 @@ func (v *av) decode(t string, body json.RawMessage) error {
 	case "SS", "NS", "BS":
 		return v.decodeSet(t, body, serial)
 	default:
-		return &ddbError{code: "SerializationException", msg: "Unknown AttributeValue type " + t}
+		return &codedError{code: "SerializationException", msg: "Unknown AttributeValue type " + t}
 	}
 	for _, e := range v.l {
 		if e == nil {
@@ -333,7 +333,7 @@ const maxItemSize = 400 * 1024
 // notANumber is DynamoDB's refusal of a number (DynamoDB Local words it
 // "A value provided cannot be converted into a number"; the service and
 // moto as below).
-func notANumber(n string) *ddbError {
+func notANumber(n string) *codedError {
 	return validationErr("The parameter cannot be converted to a numeric value: %s", n)
 }
 

@@ -1,4 +1,4 @@
-package awsemu
+package ddb
 
 import (
 	"fmt"
@@ -31,7 +31,7 @@ func newExprEnv(names map[string]string, values map[string]*av) *exprEnv {
 
 // unused reports a placeholder defined but used by no expression, as
 // DynamoDB does once every expression of the request is parsed.
-func (e *exprEnv) unused() *ddbError {
+func (e *exprEnv) unused() *codedError {
 	for _, k := range slices.Sorted(maps.Keys(e.names)) {
 		if !e.usedNames[k] {
 			return validationErr("Value provided in ExpressionAttributeNames unused in expressions: keys: {%s}", k)
@@ -106,7 +106,7 @@ type parser struct {
 }
 
 // exprErr is an invalid-expression validation error, worded as DynamoDB.
-func (p *parser) exprErr(format string, args ...any) *ddbError {
+func (p *parser) exprErr(format string, args ...any) *codedError {
 	return validationErr("Invalid %s: %s", p.what, fmt.Sprintf(format, args...))
 }
 
@@ -119,7 +119,7 @@ func (p *parser) next() token {
 	return t
 }
 
-func (p *parser) syntax() *ddbError {
+func (p *parser) syntax() *codedError {
 	se := &syntaxError{tok: p.peek(), src: p.src}
 	return p.exprErr("%s", se.message())
 }
@@ -128,14 +128,14 @@ func (p *parser) keyword(t token, kw string) bool {
 	return t.kind == tokIdent && strings.EqualFold(t.text, kw)
 }
 
-func (p *parser) expect(k tokKind) (token, *ddbError) {
+func (p *parser) expect(k tokKind) (token, *codedError) {
 	if p.peek().kind != k {
 		return token{}, p.syntax()
 	}
 	return p.next(), nil
 }
 
-func newParser(src, what string, env *exprEnv) (*parser, *ddbError) {
+func newParser(src, what string, env *exprEnv) (*parser, *codedError) {
 	if strings.TrimSpace(src) == "" {
 		return nil, validationErr("Invalid %s: The expression can not be empty;", what)
 	}
@@ -147,7 +147,7 @@ func newParser(src, what string, env *exprEnv) (*parser, *ddbError) {
 }
 
 // parseCondition parses a condition, filter or key condition expression.
-func parseCondition(src, what string, env *exprEnv) (*condNode, *ddbError) {
+func parseCondition(src, what string, env *exprEnv) (*condNode, *codedError) {
 	p, err := newParser(src, what, env)
 	if err != nil {
 		return nil, err
@@ -165,7 +165,7 @@ func parseCondition(src, what string, env *exprEnv) (*condNode, *ddbError) {
 // maxDepth bounds nesting so a hostile expression cannot exhaust the stack.
 const maxDepth = 100
 
-func (p *parser) orExpr(depth int) (*condNode, *ddbError) {
+func (p *parser) orExpr(depth int) (*condNode, *codedError) {
 	if depth > maxDepth {
 		return nil, p.exprErr("The expression has too many nested levels")
 	}
@@ -184,7 +184,7 @@ func (p *parser) orExpr(depth int) (*condNode, *ddbError) {
 	return left, nil
 }
 
-func (p *parser) andExpr(depth int) (*condNode, *ddbError) {
+func (p *parser) andExpr(depth int) (*condNode, *codedError) {
 	left, err := p.notExpr(depth)
 	if err != nil {
 		return nil, err
@@ -200,7 +200,7 @@ func (p *parser) andExpr(depth int) (*condNode, *ddbError) {
 	return left, nil
 }
 
-func (p *parser) notExpr(depth int) (*condNode, *ddbError) {
+func (p *parser) notExpr(depth int) (*condNode, *codedError) {
 	if p.keyword(p.peek(), "NOT") {
 		p.next()
 		if depth > maxDepth {
@@ -220,7 +220,7 @@ var condFuncs = map[string]int{ // name -> number of arguments
 	"begins_with": 2, "contains": 2,
 }
 
-func (p *parser) primary(depth int) (*condNode, *ddbError) {
+func (p *parser) primary(depth int) (*condNode, *codedError) {
 	t := p.peek()
 	if t.kind == tokLParen {
 		p.next()
@@ -298,7 +298,7 @@ func (p *parser) primary(depth int) (*condNode, *ddbError) {
 	return nil, p.syntax()
 }
 
-func (p *parser) condFunc(name string, argc int) (*condNode, *ddbError) {
+func (p *parser) condFunc(name string, argc int) (*condNode, *codedError) {
 	p.next() // name
 	p.next() // (
 	var args []*operand
@@ -346,7 +346,7 @@ func operandType(o *operand) string {
 }
 
 // operand is a document path, a :value, or size(path).
-func (p *parser) operand() (*operand, *ddbError) {
+func (p *parser) operand() (*operand, *codedError) {
 	t := p.peek()
 	switch t.kind {
 	case tokValue:
@@ -399,7 +399,7 @@ func reservedExprWord(s string) bool {
 }
 
 // path parses name(.name | [index])*.
-func (p *parser) path() (docPath, *ddbError) {
+func (p *parser) path() (docPath, *codedError) {
 	var out docPath
 	for {
 		t := p.peek()
@@ -441,7 +441,7 @@ func (p *parser) path() (docPath, *ddbError) {
 }
 
 // parseProjection parses a comma-separated list of document paths.
-func parseProjection(src string, env *exprEnv) ([]docPath, *ddbError) {
+func parseProjection(src string, env *exprEnv) ([]docPath, *codedError) {
 	p, err := newParser(src, "ProjectionExpression", env)
 	if err != nil {
 		return nil, err
