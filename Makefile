@@ -70,7 +70,7 @@ fuzz: ## fuzz the parsers: events, ARNs, trust policies, DynamoDB expressions, f
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/trigger/
 	$(GO) test -run '^$$' -fuzz '^FuzzWho$$' -fuzztime $(FUZZTIME) ./internal/dhmc/
 	$(GO) test -run '^$$' -fuzz '^FuzzCheckTrust$$' -fuzztime $(FUZZTIME) ./internal/dhmc/
-	$(GO) test -run '^$$' -fuzz '^FuzzDynamoExpression$$' -fuzztime $(FUZZTIME) ./internal/awsemu/
+	$(GO) test -run '^$$' -fuzz '^FuzzDynamoExpression$$' -fuzztime $(FUZZTIME) ./internal/awsemu/ddb/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseInput$$' -fuzztime $(FUZZTIME) ./internal/fleet/
 	$(GO) test -run '^$$' -fuzz '^FuzzLoadConfig$$' -fuzztime $(FUZZTIME) ./internal/central/
 	$(GO) test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) ./internal/alert/

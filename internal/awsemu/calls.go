@@ -98,7 +98,7 @@ type FaultKind int
 // (item operations) or ThrottlingException (table operations), 400;
 // FaultServerError InternalServerError 500; FaultAccessDenied
 // AccessDeniedException 400; FaultTooManyUpdates TransactionConflictException
-// 400. FaultConditionalRace is DynamoDB's only (see dynamodb_race.go).
+// 400. FaultConditionalRace is DynamoDB's only (see raceIf in dynamodb.go).
 const (
 	FaultThrottle FaultKind = iota + 1
 	FaultServerError

@@ -1,7 +1,7 @@
 // Package awsemu is a small, in-memory emulator of the AWS APIs dhmc-guard
 // calls: SSM service settings (JSON 1.1), IAM roles (Query/XML), SNS topics
 // (Query/XML), account:ListRegions (REST-JSON), sts:GetCallerIdentity, the
-// DynamoDB subset the run ledger uses (JSON 1.0, see dynamodb.go) and SQS
+// DynamoDB subset the run ledger uses (JSON 1.0, see package ddb) and SQS
 // standard queues (JSON 1.0, see sqs.go) and the Security Hub findings calls
 // (REST JSON, see securityhub.go).
 //
@@ -16,8 +16,6 @@
 package awsemu
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -28,6 +26,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dhmc-guard/dhmc-guard/internal/awsemu/ddb"
+	"github.com/dhmc-guard/dhmc-guard/internal/awsemu/wire"
 )
 
 // DefaultAccount is the account of every access key not mapped by SetCaller.
@@ -55,7 +56,7 @@ type Server struct {
 	dangling []string
 	// stacks are CloudFormation stack resources by account and Region.
 	stacks map[stackKey][]StackResource
-	dynamo map[ddbTableKey]*ddbTable // DynamoDB tables (dynamodb.go)
+	dynamo ddb.Service               // DynamoDB tables (package ddb, seam in dynamodb.go)
 	sqs    map[sqsQueueKey]*sqsQueue // SQS queues (sqs.go)
 	events []Event                   // EventBridge PutEvents entries (events.go)
 	hubs   map[shKey]*shHub          // Security Hub, where enabled (securityhub.go)
@@ -334,12 +335,7 @@ func (s *Server) finishOp(w http.ResponseWriter, req *request, out any, e *apiEr
 	})
 }
 
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
-}
+func newRequestID() string { return wire.RequestID() }
 
 func first(v []string) string {
 	if len(v) == 0 {
@@ -349,17 +345,4 @@ func first(v []string) string {
 }
 
 // partitionOf maps a Region to its partition, as ARNs need.
-func partitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	case strings.HasPrefix(region, "us-iso-"):
-		return "aws-iso"
-	case strings.HasPrefix(region, "us-isob-"):
-		return "aws-iso-b"
-	default:
-		return "aws"
-	}
-}
+func partitionOf(region string) string { return wire.Partition(region) }

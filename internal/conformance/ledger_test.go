@@ -25,7 +25,7 @@ import (
 // ValidationException); accepts unused ExpressionAttributeValues, a key of
 // the wrong type, and enabling TTL twice; and keeps numbers as sent
 // ("0012.500") where DynamoDB trims them ("12.5"). The emulator answers as
-// DynamoDB does in each case (internal/awsemu/dynamodb_test.go).
+// DynamoDB does in each case (internal/awsemu/ddb/service_test.go).
 func TestLedgerSuiteOnMoto(t *testing.T) {
 	endpoint := moto(t)
 	ledgertest.Run(t, func(t *testing.T) *dynamodb.Client {

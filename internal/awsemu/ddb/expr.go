@@ -1,4 +1,4 @@
-package awsemu
+package ddb
 
 import (
 	"fmt"
@@ -8,10 +8,11 @@ import (
 	"strings"
 )
 
-// This file parses DynamoDB's expression languages: condition (and filter),
-// key condition, update and projection expressions. The parser resolves
-// #names and :values as it goes and records which ones were used, because
-// DynamoDB refuses a request that defines one it does not use.
+// This file, condition.go and update_expr.go parse DynamoDB's expression
+// languages: condition (and filter), key condition, update and projection
+// expressions. The parser resolves #names and :values as it goes and records
+// which ones were used, because DynamoDB refuses a request that defines one
+// it does not use.
 //
 // Not emulated: DynamoDB's list of ~570 reserved words (an attribute name such
 // as "name" or "status" written without a #placeholder is refused by AWS and
@@ -31,7 +32,7 @@ func newExprEnv(names map[string]string, values map[string]*av) *exprEnv {
 
 // unused reports a placeholder defined but used by no expression, as
 // DynamoDB does once every expression of the request is parsed.
-func (e *exprEnv) unused() *ddbError {
+func (e *exprEnv) unused() *codedError {
 	for _, k := range slices.Sorted(maps.Keys(e.names)) {
 		if !e.usedNames[k] {
 			return validationErr("Value provided in ExpressionAttributeNames unused in expressions: keys: {%s}", k)
@@ -106,7 +107,7 @@ type parser struct {
 }
 
 // exprErr is an invalid-expression validation error, worded as DynamoDB.
-func (p *parser) exprErr(format string, args ...any) *ddbError {
+func (p *parser) exprErr(format string, args ...any) *codedError {
 	return validationErr("Invalid %s: %s", p.what, fmt.Sprintf(format, args...))
 }
 
@@ -119,7 +120,7 @@ func (p *parser) next() token {
 	return t
 }
 
-func (p *parser) syntax() *ddbError {
+func (p *parser) syntax() *codedError {
 	se := &syntaxError{tok: p.peek(), src: p.src}
 	return p.exprErr("%s", se.message())
 }
@@ -128,14 +129,14 @@ func (p *parser) keyword(t token, kw string) bool {
 	return t.kind == tokIdent && strings.EqualFold(t.text, kw)
 }
 
-func (p *parser) expect(k tokKind) (token, *ddbError) {
+func (p *parser) expect(k tokKind) (token, *codedError) {
 	if p.peek().kind != k {
 		return token{}, p.syntax()
 	}
 	return p.next(), nil
 }
 
-func newParser(src, what string, env *exprEnv) (*parser, *ddbError) {
+func newParser(src, what string, env *exprEnv) (*parser, *codedError) {
 	if strings.TrimSpace(src) == "" {
 		return nil, validationErr("Invalid %s: The expression can not be empty;", what)
 	}
@@ -146,207 +147,8 @@ func newParser(src, what string, env *exprEnv) (*parser, *ddbError) {
 	return &parser{toks: toks, src: src, what: what, env: env}, nil
 }
 
-// parseCondition parses a condition, filter or key condition expression.
-func parseCondition(src, what string, env *exprEnv) (*condNode, *ddbError) {
-	p, err := newParser(src, what, env)
-	if err != nil {
-		return nil, err
-	}
-	n, err := p.orExpr(0)
-	if err != nil {
-		return nil, err
-	}
-	if p.peek().kind != tokEOF {
-		return nil, p.syntax()
-	}
-	return n, nil
-}
-
-// maxDepth bounds nesting so a hostile expression cannot exhaust the stack.
-const maxDepth = 100
-
-func (p *parser) orExpr(depth int) (*condNode, *ddbError) {
-	if depth > maxDepth {
-		return nil, p.exprErr("The expression has too many nested levels")
-	}
-	left, err := p.andExpr(depth)
-	if err != nil {
-		return nil, err
-	}
-	for p.keyword(p.peek(), "OR") {
-		p.next()
-		right, err := p.andExpr(depth)
-		if err != nil {
-			return nil, err
-		}
-		left = &condNode{op: "or", kids: []*condNode{left, right}}
-	}
-	return left, nil
-}
-
-func (p *parser) andExpr(depth int) (*condNode, *ddbError) {
-	left, err := p.notExpr(depth)
-	if err != nil {
-		return nil, err
-	}
-	for p.keyword(p.peek(), "AND") {
-		p.next()
-		right, err := p.notExpr(depth)
-		if err != nil {
-			return nil, err
-		}
-		left = &condNode{op: "and", kids: []*condNode{left, right}}
-	}
-	return left, nil
-}
-
-func (p *parser) notExpr(depth int) (*condNode, *ddbError) {
-	if p.keyword(p.peek(), "NOT") {
-		p.next()
-		if depth > maxDepth {
-			return nil, p.exprErr("The expression has too many nested levels")
-		}
-		kid, err := p.notExpr(depth + 1)
-		if err != nil {
-			return nil, err
-		}
-		return &condNode{op: "not", kids: []*condNode{kid}}, nil
-	}
-	return p.primary(depth)
-}
-
-var condFuncs = map[string]int{ // name -> number of arguments
-	"attribute_exists": 1, "attribute_not_exists": 1, "attribute_type": 2,
-	"begins_with": 2, "contains": 2,
-}
-
-func (p *parser) primary(depth int) (*condNode, *ddbError) {
-	t := p.peek()
-	if t.kind == tokLParen {
-		p.next()
-		n, err := p.orExpr(depth + 1)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := p.expect(tokRParen); err != nil {
-			return nil, err
-		}
-		return n, nil
-	}
-	if t.kind == tokIdent && p.toks[p.i+1].kind == tokLParen {
-		if argc, ok := condFuncs[t.text]; ok {
-			return p.condFunc(t.text, argc)
-		}
-		if t.text != "size" {
-			return nil, p.exprErr("Invalid function name; function: %s", t.text)
-		}
-	}
-	left, err := p.operand()
-	if err != nil {
-		return nil, err
-	}
-	t = p.peek()
-	switch {
-	case t.kind == tokOp && t.text != "+" && t.text != "-":
-		p.next()
-		right, err := p.operand()
-		if err != nil {
-			return nil, err
-		}
-		return &condNode{op: "cmp", cmp: t.text, operands: []*operand{left, right}}, nil
-	case p.keyword(t, "BETWEEN"):
-		p.next()
-		lo, err := p.operand()
-		if err != nil {
-			return nil, err
-		}
-		if !p.keyword(p.peek(), "AND") {
-			return nil, p.syntax()
-		}
-		p.next()
-		hi, err := p.operand()
-		if err != nil {
-			return nil, err
-		}
-		return &condNode{op: "between", operands: []*operand{left, lo, hi}}, nil
-	case p.keyword(t, "IN"):
-		p.next()
-		if _, err := p.expect(tokLParen); err != nil {
-			return nil, err
-		}
-		ops := []*operand{left}
-		for {
-			o, err := p.operand()
-			if err != nil {
-				return nil, err
-			}
-			ops = append(ops, o)
-			if p.peek().kind == tokComma {
-				p.next()
-				continue
-			}
-			break
-		}
-		if _, err := p.expect(tokRParen); err != nil {
-			return nil, err
-		}
-		if len(ops) > 101 {
-			return nil, p.exprErr("The IN operator is provided with too many operands; number of operands: %d", len(ops)-1)
-		}
-		return &condNode{op: "in", operands: ops}, nil
-	}
-	return nil, p.syntax()
-}
-
-func (p *parser) condFunc(name string, argc int) (*condNode, *ddbError) {
-	p.next() // name
-	p.next() // (
-	var args []*operand
-	for {
-		o, err := p.operand()
-		if err != nil {
-			return nil, err
-		}
-		args = append(args, o)
-		if p.peek().kind != tokComma {
-			break
-		}
-		p.next()
-	}
-	if _, err := p.expect(tokRParen); err != nil {
-		return nil, err
-	}
-	if len(args) != argc {
-		return nil, p.exprErr("Incorrect number of operands for operator or function; operator or function: %s, number of operands: %d", name, len(args))
-	}
-	if args[0].kind != opdPath {
-		return nil, p.exprErr("Operator or function requires a document path; operator or function: %s", name)
-	}
-	if name == "attribute_type" {
-		v := args[1]
-		valid := []string{"B", "NULL", "SS", "BOOL", "L", "BS", "N", "NS", "S", "M"}
-		if v.kind != opdValue || v.value.t != "S" {
-			return nil, p.exprErr("Incorrect operand type for operator or function; operator or function: attribute_type, operand type: %s", operandType(v))
-		}
-		if !slices.Contains(valid, v.value.s) {
-			return nil, p.exprErr("Invalid attribute type name found in type: %s, valid types: {B,NULL,SS,BOOL,L,BS,N,NS,S,M}", v.value.s)
-		}
-	}
-	if name == "begins_with" && args[1].kind == opdValue && args[1].value.t != "S" && args[1].value.t != "B" {
-		return nil, p.exprErr("Incorrect operand type for operator or function; operator or function: begins_with, operand type: %s", args[1].value.t)
-	}
-	return &condNode{op: "func", fn: name, operands: args}, nil
-}
-
-func operandType(o *operand) string {
-	if o.kind == opdValue {
-		return o.value.t
-	}
-	return "path"
-}
-
 // operand is a document path, a :value, or size(path).
-func (p *parser) operand() (*operand, *ddbError) {
+func (p *parser) operand() (*operand, *codedError) {
 	t := p.peek()
 	switch t.kind {
 	case tokValue:
@@ -399,7 +201,7 @@ func reservedExprWord(s string) bool {
 }
 
 // path parses name(.name | [index])*.
-func (p *parser) path() (docPath, *ddbError) {
+func (p *parser) path() (docPath, *codedError) {
 	var out docPath
 	for {
 		t := p.peek()
@@ -441,7 +243,7 @@ func (p *parser) path() (docPath, *ddbError) {
 }
 
 // parseProjection parses a comma-separated list of document paths.
-func parseProjection(src string, env *exprEnv) ([]docPath, *ddbError) {
+func parseProjection(src string, env *exprEnv) ([]docPath, *codedError) {
 	p, err := newParser(src, "ProjectionExpression", env)
 	if err != nil {
 		return nil, err

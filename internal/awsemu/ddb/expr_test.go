@@ -1,4 +1,4 @@
-package awsemu
+package ddb
 
 import (
 	"strings"
@@ -84,7 +84,7 @@ func TestBadExpressionsAreRefusedClearly(t *testing.T) {
 	}
 	for _, tc := range cases {
 		env := newExprEnv(names, values)
-		var err *ddbError
+		var err *codedError
 		if tc.what == "UpdateExpression" {
 			_, err = parseUpdate(tc.expr, env)
 		} else {
@@ -166,7 +166,7 @@ func FuzzDynamoExpression(f *testing.F) {
 	names := map[string]string{"#0": "a", "#1": "b", "#2": "c", "#3": "d"}
 	values := map[string]*av{":0": nv("1"), ":1": sv("x"), ":2": {t: "NS", set: []string{"1"}}}
 	f.Fuzz(func(t *testing.T, src string) {
-		check := func(what string, err *ddbError) {
+		check := func(what string, err *codedError) {
 			if err == nil {
 				return
 			}

@@ -1,4 +1,4 @@
-package awsemu
+package ddb
 
 import (
 	"time"
@@ -30,39 +30,39 @@ type txStep struct {
 	op      *txOp
 	cond    *condNode
 	actions []updateAction
-	t       *ddbTable
+	t       *table
 	key     item
 }
 
 // idempotencyWindow is how long DynamoDB remembers a ClientRequestToken.
 const idempotencyWindow = 10 * time.Minute
 
-func (s *Server) ddbTransactWriteItems(req *request) (any, *ddbFail) {
+func (db *Service) transactWriteItems(call *Call) (any, *Fail) {
 	var in struct {
 		TransactItems      []txItem `json:"TransactItems"`
 		ClientRequestToken *string  `json:"ClientRequestToken"`
 	}
-	if f := decodeDDB(req, &in); f != nil {
+	if f := decode(call, &in); f != nil {
 		return nil, f
 	}
 	if len(in.TransactItems) == 0 {
-		return nil, ddbValidation("1 validation error detected at 'transactItems' failed to satisfy constraint: Member must have length greater than or equal to 1")
+		return nil, invalid("1 validation error detected at 'transactItems' failed to satisfy constraint: Member must have length greater than or equal to 1")
 	}
 	if len(in.TransactItems) > 100 {
-		return nil, ddbValidation("1 validation error detected at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100.")
+		return nil, invalid("1 validation error detected at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100.")
 	}
 	steps, conditional, f := parseTx(in.TransactItems)
 	if f != nil {
 		return nil, f
 	}
-	forced := s.raceIf(req, conditional)
+	forced := call.lostRace(conditional)
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	db.mu.Lock()
+	defer db.mu.Unlock()
 	seen := map[string]bool{}
 	for i := range steps {
 		st := &steps[i]
-		t, f := s.table(req, st.op.TableName)
+		t, f := db.table(call, st.op.TableName)
 		if f != nil {
 			return nil, f
 		}
@@ -80,7 +80,7 @@ func (s *Server) ddbTransactWriteItems(req *request) (any, *ddbFail) {
 		}
 		k := t.arn + "\x00" + keyString(st.key[t.hash]) + "\x00" + keyString(st.key[t.rng])
 		if seen[k] {
-			return nil, ddbValidation("Transaction request cannot include multiple operations on one item")
+			return nil, invalid("Transaction request cannot include multiple operations on one item")
 		}
 		seen[k] = true
 	}
@@ -94,13 +94,13 @@ func (s *Server) ddbTransactWriteItems(req *request) (any, *ddbFail) {
 			}
 		}
 		if prev, ok := tokens[*in.ClientRequestToken]; ok {
-			if prev.body != string(req.body) {
-				return nil, &ddbFail{status: 400, code: "IdempotentParameterMismatchException", msg: "Request token was used with different parameters"}
+			if prev.body != string(call.Body) {
+				return nil, &Fail{status: 400, code: "IdempotentParameterMismatchException", msg: "Request token was used with different parameters"}
 			}
 			// The same request again: it already happened.
 			return struct{}{}, nil
 		}
-		defer func() { tokens[*in.ClientRequestToken] = txToken{at: now, body: string(req.body)} }()
+		defer func() { tokens[*in.ClientRequestToken] = txToken{at: now, body: string(call.Body)} }()
 	}
 
 	next := make([]item, len(steps))
@@ -138,7 +138,7 @@ func (s *Server) ddbTransactWriteItems(req *request) (any, *ddbFail) {
 		for i, r := range reasons {
 			codes[i] = r["Code"].(string)
 		}
-		return nil, &ddbFail{
+		return nil, &Fail{
 			status: 400, code: "TransactionCanceledException",
 			msg:   "Transaction cancelled, please refer cancellation reasons for specific reasons [" + joinComma(codes) + "]",
 			extra: map[string]any{"CancellationReasons": reasons},
@@ -167,7 +167,7 @@ func joinComma(s []string) string {
 }
 
 // parseTx parses each item's expressions before any state is read.
-func parseTx(items []txItem) ([]txStep, bool, *ddbFail) {
+func parseTx(items []txItem) ([]txStep, bool, *Fail) {
 	steps := make([]txStep, 0, len(items))
 	conditional := false
 	for _, ti := range items {
@@ -180,7 +180,7 @@ func parseTx(items []txItem) ([]txStep, bool, *ddbFail) {
 			}
 		}
 		if n != 1 {
-			return nil, false, ddbValidation("TransactItems can only contain one of Check, Put, Update or Delete")
+			return nil, false, invalid("TransactItems can only contain one of Check, Put, Update or Delete")
 		}
 		if f := checkReturnOnFailure(st.op.ReturnOnFail); f != nil {
 			return nil, false, f
@@ -191,23 +191,23 @@ func parseTx(items []txItem) ([]txStep, bool, *ddbFail) {
 		}
 		if st.verb == "update" {
 			if st.op.UpdateExpression == nil {
-				return nil, false, ddbValidation("1 validation error detected: Value null at 'transactItems.1.member.update.updateExpression' failed to satisfy constraint: Member must not be null")
+				return nil, false, invalid("1 validation error detected: Value null at 'transactItems.1.member.update.updateExpression' failed to satisfy constraint: Member must not be null")
 			}
 			a, err := parseUpdate(*st.op.UpdateExpression, env)
 			if err != nil {
-				return nil, false, ddbErrOf(err)
+				return nil, false, failOf(err)
 			}
 			st.actions = a
 		}
 		if st.verb == "check" && st.op.ConditionExpression == nil {
-			return nil, false, ddbValidation("1 validation error detected: Value null at 'transactItems.1.member.conditionCheck.conditionExpression' failed to satisfy constraint: Member must not be null")
+			return nil, false, invalid("1 validation error detected: Value null at 'transactItems.1.member.conditionCheck.conditionExpression' failed to satisfy constraint: Member must not be null")
 		}
 		cond, f := st.op.condition(env)
 		if f != nil {
 			return nil, false, f
 		}
 		if e := env.unused(); e != nil {
-			return nil, false, ddbErrOf(e)
+			return nil, false, failOf(e)
 		}
 		st.cond = cond
 		conditional = conditional || cond != nil

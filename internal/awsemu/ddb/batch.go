@@ -1,4 +1,4 @@
-package awsemu
+package ddb
 
 import (
 	"cmp"
@@ -17,11 +17,11 @@ type writeRequest struct {
 	} `json:"DeleteRequest"`
 }
 
-func (s *Server) ddbBatchWriteItem(req *request) (any, *ddbFail) {
+func (db *Service) batchWriteItem(call *Call) (any, *Fail) {
 	var in struct {
 		RequestItems map[string][]writeRequest `json:"RequestItems"`
 	}
-	if f := decodeDDB(req, &in); f != nil {
+	if f := decode(call, &in); f != nil {
 		return nil, f
 	}
 	total := 0
@@ -29,21 +29,21 @@ func (s *Server) ddbBatchWriteItem(req *request) (any, *ddbFail) {
 		total += len(reqs)
 	}
 	if total == 0 {
-		return nil, ddbValidation("1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1")
+		return nil, invalid("1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1")
 	}
 	if total > 25 {
-		return nil, ddbValidation("Too many items requested for the BatchWriteItem call")
+		return nil, invalid("Too many items requested for the BatchWriteItem call")
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	db.mu.Lock()
+	defer db.mu.Unlock()
 	type op struct {
-		t   *ddbTable
+		t   *table
 		put item
 		key item
 	}
 	var ops []op
 	for _, name := range slices.Sorted(maps.Keys(in.RequestItems)) {
-		t, f := s.table(req, name)
+		t, f := db.table(call, name)
 		if f != nil {
 			return nil, f
 		}
@@ -62,11 +62,11 @@ func (s *Server) ddbBatchWriteItem(req *request) (any, *ddbFail) {
 				}
 				o = op{t: t, key: w.DeleteRequest.Key}
 			default:
-				return nil, ddbValidation("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
+				return nil, invalid("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
 			}
 			k := keyString(o.key[t.hash]) + "\x00" + keyString(o.key[t.rng])
 			if seen[k] {
-				return nil, ddbValidation("Provided list of item keys contains duplicates")
+				return nil, invalid("Provided list of item keys contains duplicates")
 			}
 			seen[k] = true
 			ops = append(ops, o)
@@ -82,7 +82,7 @@ func (s *Server) ddbBatchWriteItem(req *request) (any, *ddbFail) {
 	return map[string]any{"UnprocessedItems": map[string]any{}}, nil
 }
 
-func (s *Server) ddbBatchGetItem(req *request) (any, *ddbFail) {
+func (db *Service) batchGetItem(call *Call) (any, *Fail) {
 	var in struct {
 		RequestItems map[string]struct {
 			Keys                     []item            `json:"Keys"`
@@ -91,7 +91,7 @@ func (s *Server) ddbBatchGetItem(req *request) (any, *ddbFail) {
 			ExpressionAttributeNames map[string]string `json:"ExpressionAttributeNames"`
 		} `json:"RequestItems"`
 	}
-	if f := decodeDDB(req, &in); f != nil {
+	if f := decode(call, &in); f != nil {
 		return nil, f
 	}
 	total := 0
@@ -99,17 +99,17 @@ func (s *Server) ddbBatchGetItem(req *request) (any, *ddbFail) {
 		total += len(r.Keys)
 	}
 	if total == 0 {
-		return nil, ddbValidation("1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1")
+		return nil, invalid("1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1")
 	}
 	if total > 100 {
-		return nil, ddbValidation("Too many items requested for the BatchGetItem call")
+		return nil, invalid("Too many items requested for the BatchGetItem call")
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	db.mu.Lock()
+	defer db.mu.Unlock()
 	responses := map[string][]item{}
 	for _, name := range slices.Sorted(maps.Keys(in.RequestItems)) {
 		r := in.RequestItems[name]
-		t, f := s.table(req, name)
+		t, f := db.table(call, name)
 		if f != nil {
 			return nil, f
 		}
@@ -123,7 +123,7 @@ func (s *Server) ddbBatchGetItem(req *request) (any, *ddbFail) {
 			return nil, f
 		}
 		if e := env.unused(); e != nil {
-			return nil, ddbErrOf(e)
+			return nil, failOf(e)
 		}
 		seen := map[string]bool{}
 		found := []item{}
@@ -133,7 +133,7 @@ func (s *Server) ddbBatchGetItem(req *request) (any, *ddbFail) {
 			}
 			ks := keyString(k[t.hash]) + "\x00" + keyString(k[t.rng])
 			if seen[ks] {
-				return nil, ddbValidation("Provided list of item keys contains duplicates")
+				return nil, invalid("Provided list of item keys contains duplicates")
 			}
 			seen[ks] = true
 			if it := t.get(k); it != nil {

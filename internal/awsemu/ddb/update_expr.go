@@ -1,4 +1,4 @@
-package awsemu
+package ddb
 
 import (
 	"strings"
@@ -12,7 +12,7 @@ type updateAction struct {
 }
 
 // parseUpdate parses SET / REMOVE / ADD / DELETE clauses, each at most once.
-func parseUpdate(src string, env *exprEnv) ([]updateAction, *ddbError) {
+func parseUpdate(src string, env *exprEnv) ([]updateAction, *codedError) {
 	p, err := newParser(src, "UpdateExpression", env)
 	if err != nil {
 		return nil, err
@@ -50,7 +50,7 @@ func parseUpdate(src string, env *exprEnv) ([]updateAction, *ddbError) {
 	return out, nil
 }
 
-func (p *parser) updateAction(verb string) (updateAction, *ddbError) {
+func (p *parser) updateAction(verb string) (updateAction, *codedError) {
 	path, err := p.path()
 	if err != nil {
 		return updateAction{}, err
@@ -108,7 +108,7 @@ func typeWord(t string) string {
 }
 
 // setValue is operand [+|- operand], where an operand may be a function.
-func (p *parser) setValue(depth int) (*operand, *ddbError) {
+func (p *parser) setValue(depth int) (*operand, *codedError) {
 	if depth > maxDepth {
 		return nil, p.exprErr("The expression has too many nested levels")
 	}
@@ -131,7 +131,7 @@ func (p *parser) setValue(depth int) (*operand, *ddbError) {
 	return left, nil
 }
 
-func (p *parser) setOperand(depth int) (*operand, *ddbError) {
+func (p *parser) setOperand(depth int) (*operand, *codedError) {
 	t := p.peek()
 	if t.kind == tokIdent && p.toks[p.i+1].kind == tokLParen {
 		switch t.text {

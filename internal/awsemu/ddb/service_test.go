@@ -1,4 +1,4 @@
-package awsemu_test
+package ddb_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package awsemu
+package ddb
 
 import (
 	"fmt"

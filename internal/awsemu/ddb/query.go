@@ -1,4 +1,4 @@
-package awsemu
+package ddb
 
 import (
 	"slices"
@@ -29,10 +29,10 @@ type keyCond struct {
 }
 
 // keyCondition checks a parsed KeyConditionExpression against the schema.
-func (t *ddbTable) keyCondition(n *condNode) (keyCond, *ddbFail) {
+func (t *table) keyCondition(n *condNode) (keyCond, *Fail) {
 	var parts []*condNode
-	var flatten func(n *condNode) *ddbFail
-	flatten = func(n *condNode) *ddbFail {
+	var flatten func(n *condNode) *Fail
+	flatten = func(n *condNode) *Fail {
 		switch n.op {
 		case "and":
 			for _, k := range n.kids {
@@ -41,7 +41,7 @@ func (t *ddbTable) keyCondition(n *condNode) (keyCond, *ddbFail) {
 				}
 			}
 		case "or", "not":
-			return ddbValidation("Invalid operator used in KeyConditionExpression: %s", strings.ToUpper(n.op))
+			return invalid("Invalid operator used in KeyConditionExpression: %s", strings.ToUpper(n.op))
 		default:
 			parts = append(parts, n)
 		}
@@ -58,55 +58,55 @@ func (t *ddbTable) keyCondition(n *condNode) (keyCond, *ddbFail) {
 		}
 		for _, o := range p.operands[1:] {
 			if o.kind == opdValue && o.value.t != t.types[attr] {
-				return keyCond{}, ddbValidation("One or more parameter values were invalid: Condition parameter type does not match schema type")
+				return keyCond{}, invalid("One or more parameter values were invalid: Condition parameter type does not match schema type")
 			}
 		}
 		switch {
 		case attr == t.hash:
 			if kc.hash != nil {
-				return keyCond{}, ddbValidation("KeyConditionExpressions must only contain one condition per key")
+				return keyCond{}, invalid("KeyConditionExpressions must only contain one condition per key")
 			}
 			if p.op != "cmp" || p.cmp != "=" {
-				return keyCond{}, ddbValidation("Query key condition not supported")
+				return keyCond{}, invalid("Query key condition not supported")
 			}
 			kc.hash = p.operands[1].value
 		default:
 			if kc.sort != nil {
-				return keyCond{}, ddbValidation("KeyConditionExpressions must only contain one condition per key")
+				return keyCond{}, invalid("KeyConditionExpressions must only contain one condition per key")
 			}
 			kc.sort = p
 		}
 	}
 	if kc.hash == nil {
-		return keyCond{}, ddbValidation("Query condition missed key schema element: %s", t.hash)
+		return keyCond{}, invalid("Query condition missed key schema element: %s", t.hash)
 	}
 	return kc, nil
 }
 
 // keyAttrOf returns the key attribute a single key condition is about.
-func (t *ddbTable) keyAttrOf(p *condNode) (string, *ddbFail) {
+func (t *table) keyAttrOf(p *condNode) (string, *Fail) {
 	switch {
 	case p.op == "cmp" && p.cmp == "<>":
-		return "", ddbValidation("Unsupported operator on KeyConditionExpression: operator: <>")
+		return "", invalid("Unsupported operator on KeyConditionExpression: operator: <>")
 	case p.op == "cmp", p.op == "between", p.op == "func" && p.fn == "begins_with":
 	default:
-		return "", ddbValidation("Query key condition not supported")
+		return "", invalid("Query key condition not supported")
 	}
 	lhs := p.operands[0]
 	if lhs.kind != opdPath || len(lhs.path) != 1 || lhs.path[0].isIdx {
-		return "", ddbValidation("Query key condition not supported")
+		return "", invalid("Query key condition not supported")
 	}
 	for _, o := range p.operands[1:] {
 		if o.kind != opdValue {
-			return "", ddbValidation("Query key condition not supported")
+			return "", invalid("Query key condition not supported")
 		}
 	}
 	attr := lhs.path[0].name
 	if attr != t.hash && attr != t.rng {
-		return "", ddbValidation("Query condition missed key schema element: %s", t.hash)
+		return "", invalid("Query condition missed key schema element: %s", t.hash)
 	}
 	if attr == t.hash && p.op == "func" {
-		return "", ddbValidation("Query key condition not supported")
+		return "", invalid("Query key condition not supported")
 	}
 	return attr, nil
 }
@@ -114,22 +114,22 @@ func (t *ddbTable) keyAttrOf(p *condNode) (string, *ddbFail) {
 // maxPage is DynamoDB's 1 MB limit on the data one Query evaluates.
 const maxPage = 1 << 20
 
-func (s *Server) ddbQuery(req *request) (any, *ddbFail) {
+func (db *Service) query(call *Call) (any, *Fail) {
 	var in queryInput
-	if f := decodeDDB(req, &in); f != nil {
+	if f := decode(call, &in); f != nil {
 		return nil, f
 	}
 	if in.IndexName != nil {
-		return nil, ddbValidation("The table does not have the specified index: %s", *in.IndexName)
+		return nil, invalid("The table does not have the specified index: %s", *in.IndexName)
 	}
 	if in.KeyConditionExpression == nil {
-		return nil, ddbValidation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
+		return nil, invalid("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
 	}
 	if in.Limit != nil && *in.Limit < 1 {
-		return nil, ddbValidation("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1", *in.Limit)
+		return nil, invalid("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1", *in.Limit)
 	}
 	if in.ConditionExpression != nil {
-		return nil, ddbValidation("ConditionExpression is not a Query parameter")
+		return nil, invalid("ConditionExpression is not a Query parameter")
 	}
 	env, f := in.env()
 	if f != nil {
@@ -137,12 +137,12 @@ func (s *Server) ddbQuery(req *request) (any, *ddbFail) {
 	}
 	kcNode, err := parseCondition(*in.KeyConditionExpression, "KeyConditionExpression", env)
 	if err != nil {
-		return nil, ddbErrOf(err)
+		return nil, failOf(err)
 	}
 	var filter *condNode
 	if in.FilterExpression != nil {
 		if filter, err = parseCondition(*in.FilterExpression, "FilterExpression", env); err != nil {
-			return nil, ddbErrOf(err)
+			return nil, failOf(err)
 		}
 	}
 	paths, f := projectionOf(in.ProjectionExpression, nil, env)
@@ -150,11 +150,11 @@ func (s *Server) ddbQuery(req *request) (any, *ddbFail) {
 		return nil, f
 	}
 	if e := env.unused(); e != nil {
-		return nil, ddbErrOf(e)
+		return nil, failOf(e)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, f := s.table(req, in.TableName)
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	t, f := db.table(call, in.TableName)
 	if f != nil {
 		return nil, f
 	}
@@ -183,11 +183,11 @@ func (s *Server) ddbQuery(req *request) (any, *ddbFail) {
 	})
 	if in.ExclusiveStartKey != nil {
 		if f := t.checkKey(in.ExclusiveStartKey); f != nil {
-			return nil, ddbValidation("The provided starting key is invalid: The provided key element does not match the schema")
+			return nil, invalid("The provided starting key is invalid: The provided key element does not match the schema")
 		}
 		if !equalAV(in.ExclusiveStartKey[t.hash], kc.hash) {
 			// Unconfirmed how DynamoDB words this; it refuses the request.
-			return nil, ddbValidation("The provided starting key is outside query boundaries based on provided conditions")
+			return nil, invalid("The provided starting key is outside query boundaries based on provided conditions")
 		}
 		start := in.ExclusiveStartKey[t.rng]
 		rows = slices.DeleteFunc(rows, func(it item) bool {
@@ -231,9 +231,9 @@ func (s *Server) ddbQuery(req *request) (any, *ddbFail) {
 }
 
 // filterOnKeys refuses a filter on a key attribute, as DynamoDB does.
-func (t *ddbTable) filterOnKeys(n *condNode) *ddbFail {
-	var walk func(n *condNode) *ddbFail
-	walk = func(n *condNode) *ddbFail {
+func (t *table) filterOnKeys(n *condNode) *Fail {
+	var walk func(n *condNode) *Fail
+	walk = func(n *condNode) *Fail {
 		for _, k := range n.kids {
 			if f := walk(k); f != nil {
 				return f
@@ -241,7 +241,7 @@ func (t *ddbTable) filterOnKeys(n *condNode) *ddbFail {
 		}
 		for _, o := range n.operands {
 			if (o.kind == opdPath || o.kind == opdSize) && len(o.path) == 1 && slices.Contains(t.keyNames(), o.path[0].name) {
-				return ddbValidation("Filter Expression can only contain non-primary key attributes: Primary key attribute: %s", o.path[0].name)
+				return invalid("Filter Expression can only contain non-primary key attributes: Primary key attribute: %s", o.path[0].name)
 			}
 		}
 		return nil
